@@ -1,0 +1,190 @@
+//! An Engine API client: connects to a daemon over a unix socket or TCP (optionally TLS),
+//! negotiates the API version with `/_ping` as the docker CLI does, sends requests, and
+//! turns error responses into [`ClientError::Daemon`] with the daemon's message.
+//!
+//! It depends on `berth-api` only; it knows nothing of the engine.
+
+mod endpoint;
+mod error;
+mod tls;
+
+use bytes::Bytes;
+use http::{header, Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use serde::de::DeserializeOwned;
+
+pub use berth_api::ApiVersion;
+pub use endpoint::Endpoint;
+pub use error::ClientError;
+pub use tls::TlsOptions;
+
+use berth_api::{ErrorBody, API_VERSION};
+
+/// A response whose status was a success; the body is still to be read.
+pub type Response = http::Response<Incoming>;
+
+pub struct Client {
+    endpoint: Endpoint,
+    version: Option<ApiVersion>,
+}
+
+impl Client {
+    /// `host` is `unix:///path` or `tcp://host:port`; `tls` applies to TCP.
+    pub fn new(host: &str, tls: Option<TlsOptions>) -> Result<Self, ClientError> {
+        let version =
+            match std::env::var("DOCKER_API_VERSION") {
+                Ok(v) if !v.is_empty() => Some(v.parse().map_err(|_| {
+                    ClientError::Config(format!("invalid DOCKER_API_VERSION {v:?}"))
+                })?),
+                _ => None,
+            };
+        Ok(Self {
+            endpoint: Endpoint::parse(host, tls)?,
+            version,
+        })
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The API version in use: pinned by `DOCKER_API_VERSION`, or negotiated with the
+    /// daemon's `/_ping` (the lower of ours and its), 1.24 when it does not say.
+    pub async fn negotiate(&mut self) -> Result<ApiVersion, ClientError> {
+        if let Some(v) = self.version {
+            return Ok(v);
+        }
+        let mut res = self.send_raw(Method::HEAD, "/_ping", None).await?;
+        if !res.status().is_success() && res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+            res = self.send_raw(Method::GET, "/_ping", None).await?;
+        }
+        let server = res
+            .headers()
+            .get("Api-Version")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(ApiVersion::new(1, 24));
+        let v = API_VERSION.negotiate(server);
+        self.version = Some(v);
+        Ok(v)
+    }
+
+    async fn send_raw(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<(Bytes, &str)>,
+    ) -> Result<Response, ClientError> {
+        let mut sender = self.endpoint.connect().await?;
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path_and_query)
+            .header(header::HOST, self.endpoint.host_header())
+            .header(
+                header::USER_AGENT,
+                concat!("Berth-Client/", env!("CARGO_PKG_VERSION"), " (linux)"),
+            );
+        let body = match body {
+            Some((bytes, content_type)) => {
+                req = req.header(header::CONTENT_TYPE, content_type);
+                bytes
+            }
+            None => Bytes::new(),
+        };
+        let req = req
+            .body(Full::new(body))
+            .map_err(|e| ClientError::Config(e.to_string()))?;
+        sender
+            .send_request(req)
+            .await
+            .map_err(|e| ClientError::Transport(e.to_string()))
+    }
+
+    /// Sends a request under the negotiated version prefix; error statuses become
+    /// [`ClientError::Daemon`].
+    pub async fn request(
+        &mut self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<(Bytes, &str)>,
+    ) -> Result<Response, ClientError> {
+        let version = self.negotiate().await?;
+        let res = self
+            .send_raw(method, &format!("/v{version}{path_and_query}"), body)
+            .await?;
+        if res.status().is_client_error() || res.status().is_server_error() {
+            let status = res.status();
+            let bytes = read_body(res).await?;
+            let message = serde_json::from_slice::<ErrorBody>(&bytes)
+                .map(|b| b.message)
+                .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).trim().to_owned());
+            return Err(ClientError::Daemon { status, message });
+        }
+        Ok(res)
+    }
+
+    /// GETs a JSON document.
+    pub async fn get_json<T: DeserializeOwned>(
+        &mut self,
+        path_and_query: &str,
+    ) -> Result<T, ClientError> {
+        let res = self.request(Method::GET, path_and_query, None).await?;
+        let bytes = read_body(res).await?;
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+}
+
+/// Reads a whole response body.
+pub async fn read_body(res: Response) -> Result<Bytes, ClientError> {
+    res.into_body()
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .map_err(|e| ClientError::Transport(e.to_string()))
+}
+
+/// Reads a newline-delimited JSON stream one document at a time (events, progress).
+pub struct JsonLines {
+    body: Incoming,
+    buf: Vec<u8>,
+}
+
+impl JsonLines {
+    pub fn new(res: Response) -> Self {
+        Self {
+            body: res.into_body(),
+            buf: Vec::new(),
+        }
+    }
+
+    /// The next document, or `None` at the end of the stream.
+    pub async fn next<T: DeserializeOwned>(&mut self) -> Result<Option<T>, ClientError> {
+        loop {
+            if let Some(i) = self.buf.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = self.buf.drain(..=i).collect();
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                return serde_json::from_slice(&line)
+                    .map(Some)
+                    .map_err(|e| ClientError::Decode(e.to_string()));
+            }
+            match self.body.frame().await {
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.buf.extend_from_slice(&data);
+                    }
+                }
+                Some(Err(e)) => return Err(ClientError::Transport(e.to_string())),
+                None if self.buf.iter().all(u8::is_ascii_whitespace) => return Ok(None),
+                None => {
+                    let rest = std::mem::take(&mut self.buf);
+                    return serde_json::from_slice(&rest)
+                        .map(Some)
+                        .map_err(|e| ClientError::Decode(e.to_string()));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! The Engine API routes, one module per resource. Each handler parses the request,
+//! calls the engine, and converts the result to the wire model.
+
+mod system;
+
+use std::sync::Arc;
+
+use axum::middleware::{from_fn, map_response};
+use axum::routing::get;
+use axum::Router;
+use berth_engine::Engine;
+use tokio::sync::watch;
+
+use crate::http::{headers, version, ApiError};
+
+/// What every handler can reach: the engine, plus the few daemon-level facts the engine
+/// does not own (how the daemon listens).
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Arc<Engine>,
+    pub daemon: Arc<DaemonFacts>,
+    /// Flips to true when the daemon shuts down, so endless streams end.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+#[derive(Debug, Default)]
+pub struct DaemonFacts {
+    /// Warnings `info` reports (e.g. an unencrypted TCP listener).
+    pub warnings: Vec<String>,
+    pub experimental: bool,
+}
+
+/// The whole API: version prefixes stripped first, common headers added last.
+pub fn app(state: AppState) -> Router {
+    let experimental = state.daemon.experimental;
+    let routes = Router::new()
+        .route("/_ping", get(system::ping).head(system::ping))
+        .route("/version", get(system::version))
+        .route("/info", get(system::info))
+        .route("/events", get(system::events))
+        .fallback(not_found)
+        .method_not_allowed_fallback(not_found)
+        .with_state(state);
+    // The prefix must be stripped before routing, so the middleware wraps the routed
+    // service instead of being layered on the routes.
+    Router::new()
+        .fallback_service(routes)
+        .layer(from_fn(version::strip_prefix))
+        .layer(map_response(move |res| async move {
+            headers::add_common(res, experimental)
+        }))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::page_not_found()
+}
