@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: install, build, start a daemon, and use it with the
+# real docker CLI and with berth. Everything lives in a temporary directory and is removed
+# at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+echo "== building berth (release)"
+cargo build --release --locked -p berth
+BERTH="$PWD/target/release/berth"
+
+work=$(mktemp -d /tmp/berth-demo.XXXXXX)
+sock="$work/berth.sock"
+daemon_pid=
+cleanup() {
+    if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
+        kill -TERM "$daemon_pid"; wait "$daemon_pid" || true
+    fi
+    # Nothing of the demo may outlive it.
+    grep -o " $work[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== starting berth daemon (data root $work/data)"
+"$BERTH" daemon --data-root "$work/data" --exec-root "$work/exec" \
+    --pidfile "$work/berthd.pid" -H "unix://$sock" >"$work/daemon.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 200); do [ -S "$sock" ] && break; sleep 0.05; done
+[ -S "$sock" ] || { cat "$work/daemon.log"; exit 1; }
+
+export DOCKER_HOST="unix://$sock"
+echo "== docker version (the real docker CLI against berth)"
+docker version
+echo
+echo "== berth info"
+"$BERTH" info
