@@ -169,3 +169,49 @@ fn cli_reports_an_unreachable_daemon_clearly() {
         "{err}"
     );
 }
+
+#[test]
+fn docker_events_streams_live_events_as_they_happen() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let d = TestDaemon::start(BIN);
+    let mut child = Command::new(berth_testkit::DOCKER_CLI)
+        .args([
+            "-H",
+            &d.host(),
+            "events",
+            "--filter",
+            "type=daemon",
+            "--format",
+            "{{.Type}} {{.Action}}",
+        ])
+        .env("DOCKER_CONFIG", d.dir().join("docker-config"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    // Once the CLI's subscription is registered, every reload must reach it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let got = loop {
+        d.signal(Signal::SIGHUP);
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+            break line;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no live event reached docker events"
+        );
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(got, "daemon reload");
+}
