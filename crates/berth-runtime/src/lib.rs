@@ -1,0 +1,12 @@
+//! The container runtime boundary: turns a container's resolved configuration into an OCI
+//! runtime spec with Docker's defaults (capabilities, masked and read-only paths, default
+//! mounts, rlimits, seccomp), ready for youki's libcontainer.
+//!
+//! This crate knows nothing of images, HTTP or the engine's records: its input is the
+//! already-resolved [`ContainerSpec`].
+
+pub mod defaults;
+pub mod rlimit;
+mod spec;
+
+pub use spec::{build_spec, ContainerSpec, NamespaceMode, Resources, SpecError, Ulimit};
