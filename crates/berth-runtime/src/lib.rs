@@ -7,6 +7,9 @@
 
 pub mod defaults;
 pub mod rlimit;
+pub mod seccomp;
 mod spec;
 
-pub use spec::{build_spec, ContainerSpec, NamespaceMode, Resources, SpecError, Ulimit};
+pub use spec::{
+    build_spec, ContainerSpec, NamespaceMode, Resources, SeccompMode, SpecError, Ulimit,
+};

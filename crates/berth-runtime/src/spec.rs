@@ -22,6 +22,18 @@ pub enum NamespaceMode {
     Join(PathBuf),
 }
 
+/// Which seccomp filter a container runs under (`--security-opt seccomp=…`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum SeccompMode {
+    /// Berth's default profile (Docker's shape).
+    #[default]
+    Default,
+    /// No filter (`seccomp=unconfined`, and always with `--privileged`).
+    Unconfined,
+    /// A profile given by the user, in OCI (or Docker's) JSON form.
+    Custom(Value),
+}
+
 /// A `--ulimit name=soft:hard`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ulimit {
@@ -65,6 +77,7 @@ pub struct ContainerSpec {
     pub cap_add: Vec<String>,
     pub cap_drop: Vec<String>,
     pub no_new_privileges: bool,
+    pub seccomp: SeccompMode,
     pub shm_size: Option<u64>,
     pub sysctls: BTreeMap<String, String>,
     pub ulimits: Vec<Ulimit>,
@@ -331,6 +344,11 @@ pub fn build_spec(c: &ContainerSpec) -> Result<Spec, SpecError> {
     if !c.privileged {
         linux["maskedPaths"] = json!(defaults::MASKED_PATHS);
         linux["readonlyPaths"] = json!(defaults::READONLY_PATHS);
+        match &c.seccomp {
+            SeccompMode::Default => linux["seccomp"] = crate::seccomp::default_profile(&caps),
+            SeccompMode::Custom(profile) => linux["seccomp"] = profile.clone(),
+            SeccompMode::Unconfined => {}
+        }
     }
     let spec = json!({
         "ociVersion": "1.0.2",
@@ -426,6 +444,10 @@ mod tests {
         let spec = build_spec(&c).unwrap();
         let linux = spec.linux().as_ref().unwrap();
         assert!(linux.masked_paths().is_none());
+        assert!(
+            linux.seccomp().is_none(),
+            "privileged containers run unconfined"
+        );
         let caps = spec
             .process()
             .as_ref()
@@ -500,5 +522,30 @@ mod tests {
             ipc.path().as_ref().unwrap().to_str(),
             Some("/proc/1/ns/ipc")
         );
+    }
+}
+
+#[cfg(test)]
+mod seccomp_mode_tests {
+    use super::*;
+
+    #[test]
+    fn unconfined_has_no_filter_and_custom_is_used_as_given() {
+        let mut c = ContainerSpec {
+            rootfs: "/r".into(),
+            seccomp: SeccompMode::Unconfined,
+            ..Default::default()
+        };
+        assert!(build_spec(&c)
+            .unwrap()
+            .linux()
+            .as_ref()
+            .unwrap()
+            .seccomp()
+            .is_none());
+        c.seccomp = SeccompMode::Custom(json!({"defaultAction": "SCMP_ACT_ALLOW"}));
+        let spec = build_spec(&c).unwrap();
+        let sc = spec.linux().as_ref().unwrap().seccomp().as_ref().unwrap();
+        assert_eq!(format!("{:?}", sc.default_action()), "ScmpActAllow");
     }
 }
