@@ -1,8 +1,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http_body_util::Full;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
@@ -70,7 +68,7 @@ impl Endpoint {
         }
     }
 
-    pub(crate) async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, ClientError> {
+    pub(crate) async fn connect(&self) -> Result<SendRequest<crate::Body>, ClientError> {
         let connect_err = |source| ClientError::Connect {
             host: self.display(),
             source,
@@ -106,7 +104,7 @@ impl Endpoint {
     }
 }
 
-async fn handshake<I>(io: I) -> Result<SendRequest<Full<Bytes>>, ClientError>
+async fn handshake<I>(io: I) -> Result<SendRequest<crate::Body>, ClientError>
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {

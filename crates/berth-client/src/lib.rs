@@ -11,6 +11,9 @@ mod tls;
 use bytes::Bytes;
 use http::{header, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
+
+/// A request body: a small buffer or a stream (an archive being loaded).
+pub type Body = http_body_util::combinators::BoxBody<Bytes, std::io::Error>;
 use hyper::body::Incoming;
 use serde::de::DeserializeOwned;
 
@@ -76,6 +79,21 @@ impl Client {
         path_and_query: &str,
         body: Option<(Bytes, &str)>,
     ) -> Result<Response, ClientError> {
+        let body = body.map(|(bytes, content_type)| {
+            (
+                Full::new(bytes).map_err(|never| match never {}).boxed(),
+                content_type,
+            )
+        });
+        self.send_body(method, path_and_query, body).await
+    }
+
+    async fn send_body(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<(Body, &str)>,
+    ) -> Result<Response, ClientError> {
         let mut sender = self.endpoint.connect().await?;
         let mut req = Request::builder()
             .method(method)
@@ -86,14 +104,16 @@ impl Client {
                 concat!("Berth-Client/", env!("CARGO_PKG_VERSION"), " (linux)"),
             );
         let body = match body {
-            Some((bytes, content_type)) => {
+            Some((body, content_type)) => {
                 req = req.header(header::CONTENT_TYPE, content_type);
-                bytes
+                body
             }
-            None => Bytes::new(),
+            None => Full::new(Bytes::new())
+                .map_err(|never| match never {})
+                .boxed(),
         };
         let req = req
-            .body(Full::new(body))
+            .body(body)
             .map_err(|e| ClientError::Config(e.to_string()))?;
         sender
             .send_request(req)
@@ -113,15 +133,26 @@ impl Client {
         let res = self
             .send_raw(method, &format!("/v{version}{path_and_query}"), body)
             .await?;
-        if res.status().is_client_error() || res.status().is_server_error() {
-            let status = res.status();
-            let bytes = read_body(res).await?;
-            let message = serde_json::from_slice::<ErrorBody>(&bytes)
-                .map(|b| b.message)
-                .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).trim().to_owned());
-            return Err(ClientError::Daemon { status, message });
-        }
-        Ok(res)
+        check_status(res).await
+    }
+
+    /// Like [`Client::request`], with a streamed body (sent chunked).
+    pub async fn request_streaming(
+        &mut self,
+        method: Method,
+        path_and_query: &str,
+        body: Body,
+        content_type: &str,
+    ) -> Result<Response, ClientError> {
+        let version = self.negotiate().await?;
+        let res = self
+            .send_body(
+                method,
+                &format!("/v{version}{path_and_query}"),
+                Some((body, content_type)),
+            )
+            .await?;
+        check_status(res).await
     }
 
     /// GETs a JSON document.
@@ -133,6 +164,50 @@ impl Client {
         let bytes = read_body(res).await?;
         serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))
     }
+}
+
+/// Turns an error status into [`ClientError::Daemon`] with the daemon's message.
+async fn check_status(res: Response) -> Result<Response, ClientError> {
+    if res.status().is_client_error() || res.status().is_server_error() {
+        let status = res.status();
+        let bytes = read_body(res).await?;
+        let message = serde_json::from_slice::<ErrorBody>(&bytes)
+            .map(|b| b.message)
+            .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).trim().to_owned());
+        return Err(ClientError::Daemon { status, message });
+    }
+    Ok(res)
+}
+
+/// A body that streams `reader` in 256 KiB chunks.
+pub fn reader_body<R: tokio::io::AsyncRead + Send + Sync + 'static>(reader: R) -> Body {
+    use futures_util::TryStreamExt;
+    let stream = tokio_util::io::ReaderStream::with_capacity(reader, 256 * 1024)
+        .map_ok(hyper::body::Frame::data);
+    http_body_util::StreamBody::new(stream).boxed()
+}
+
+/// Copies a response body into `out` as it arrives; returns the bytes written.
+pub async fn copy_body<W: tokio::io::AsyncWrite + Unpin>(
+    res: Response,
+    out: &mut W,
+) -> Result<u64, ClientError> {
+    use tokio::io::AsyncWriteExt;
+    let mut body = res.into_body();
+    let mut n = 0u64;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ClientError::Transport(e.to_string()))?;
+        if let Ok(data) = frame.into_data() {
+            out.write_all(&data)
+                .await
+                .map_err(|e| ClientError::Transport(e.to_string()))?;
+            n += data.len() as u64;
+        }
+    }
+    out.flush()
+        .await
+        .map_err(|e| ClientError::Transport(e.to_string()))?;
+    Ok(n)
 }
 
 /// Reads a whole response body.

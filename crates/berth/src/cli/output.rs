@@ -11,3 +11,22 @@ pub fn render_one(out: &mut dyn Write, format: &str, value: &Value) -> Result<()
     }
     Ok(())
 }
+
+pub fn render_list(
+    out: &mut dyn Write,
+    format: Option<&str>,
+    default_table: &str,
+    headers: &[(&str, &str)],
+    rows: &[Value],
+) -> Result<()> {
+    let _ = (default_table, headers);
+    match format.map(str::trim) {
+        Some("json") | Some("{{json .}}") => {
+            for r in rows {
+                writeln!(out, "{}", serde_json::to_string(r)?)?;
+            }
+            Ok(())
+        }
+        _ => bail!("TEMPORARY: templates need berth-format"),
+    }
+}

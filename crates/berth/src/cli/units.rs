@@ -1,0 +1,93 @@
+//! go-units' human formats, as the docker CLI prints sizes and ages.
+
+/// Go's `%.{prec}g`: shortest of fixed or exponent notation with `prec` significant digits.
+fn go_g(v: f64, prec: usize) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let exp = format!("{:.*e}", prec.saturating_sub(1), v);
+    let (mantissa, e) = exp.split_once('e').unwrap_or((&exp, "0"));
+    let e: i32 = e.parse().unwrap_or(0);
+    if e < -4 || e >= prec as i32 {
+        let mantissa = trim_zeros(mantissa);
+        return format!("{mantissa}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
+    }
+    let decimals = (prec as i32 - 1 - e).max(0) as usize;
+    trim_zeros(&format!("{v:.decimals$}")).to_owned()
+}
+
+fn trim_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+/// `units.HumanSizeWithPrecision(size, 3)`: decimal units (`4.26MB`).
+pub fn human_size(bytes: f64) -> String {
+    const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
+    let mut size = bytes;
+    let mut i = 0;
+    while size >= 1000.0 && i < UNITS.len() - 1 {
+        size /= 1000.0;
+        i += 1;
+    }
+    format!("{}{}", go_g(size, 3), UNITS[i])
+}
+
+/// `units.HumanDuration`: `3 hours`, `About a minute`, `2 weeks`.
+pub fn human_duration(seconds: i64) -> String {
+    let hours_f = seconds as f64 / 3600.0;
+    let minutes = seconds / 60;
+    let hours = (hours_f + 0.5) as i64;
+    match seconds {
+        s if s < 1 => "Less than a second".into(),
+        1 => "1 second".into(),
+        s if s < 60 => format!("{s} seconds"),
+        _ if minutes == 1 => "About a minute".into(),
+        _ if minutes < 60 => format!("{minutes} minutes"),
+        _ if hours == 1 => "About an hour".into(),
+        _ if hours < 48 => format!("{hours} hours"),
+        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
+        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
+        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
+        _ => format!("{} years", hours_f as i64 / 24 / 365),
+    }
+}
+
+/// Seconds since a unix timestamp, for "… ago" columns.
+pub fn since(unix_secs: i64) -> i64 {
+    chrono::Utc::now().timestamp() - unix_secs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_match_go_units() {
+        assert_eq!(human_size(4_261_480.0), "4.26MB");
+        assert_eq!(human_size(0.0), "0B");
+        assert_eq!(human_size(999.0), "999B");
+        assert_eq!(human_size(1000.0), "1kB");
+        assert_eq!(human_size(123_456_789.0), "123MB");
+        assert_eq!(human_size(1_500_000_000.0), "1.5GB");
+        assert_eq!(human_size(999_600.0), "1e+03kB");
+    }
+
+    #[test]
+    fn durations_match_go_units() {
+        assert_eq!(human_duration(0), "Less than a second");
+        assert_eq!(human_duration(1), "1 second");
+        assert_eq!(human_duration(45), "45 seconds");
+        assert_eq!(human_duration(60), "About a minute");
+        assert_eq!(human_duration(59 * 60), "59 minutes");
+        assert_eq!(human_duration(3600), "About an hour");
+        assert_eq!(human_duration(5 * 3600), "5 hours");
+        assert_eq!(human_duration(3 * 86400), "3 days");
+        assert_eq!(human_duration(20 * 86400), "2 weeks");
+        assert_eq!(human_duration(90 * 86400), "3 months");
+        assert_eq!(human_duration(3 * 365 * 86400), "3 years");
+    }
+}
