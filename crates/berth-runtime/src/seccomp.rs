@@ -444,6 +444,14 @@ fn architectures() -> Value {
     }
 }
 
+/// Whether this host's libseccomp knows `name`. Profiles list syscalls newer than some
+/// libseccomp releases (Debian 12 ships 2.5.4), and a single unknown name makes the whole
+/// filter fail to load; like runc, such names are skipped: the kernel cannot be asked for a
+/// syscall the library cannot number, so nothing is lost.
+fn known_syscall(name: &str) -> bool {
+    libseccomp::ScmpSyscall::from_name(name).is_ok()
+}
+
 /// The default profile for a container holding `caps` (`CAP_…` names).
 pub fn default_profile(caps: &[String]) -> Value {
     let has = |c: &str| caps.iter().any(|x| x == c);
@@ -453,6 +461,7 @@ pub fn default_profile(caps: &[String]) -> Value {
             allowed.extend(names.iter().copied());
         }
     }
+    allowed.retain(|n| known_syscall(n));
     allowed.sort_unstable();
     allowed.dedup();
     let mut syscalls = vec![
@@ -474,7 +483,9 @@ pub fn default_profile(caps: &[String]) -> Value {
     } else {
         syscalls.push(json!({"names": ["clone"], "action": "SCMP_ACT_ALLOW",
             "args": [{"index": 0, "value": CLONE_NAMESPACE_FLAGS, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]}));
-        syscalls.push(json!({"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}));
+        if known_syscall("clone3") {
+            syscalls.push(json!({"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}));
+        }
     }
     json!({
         "defaultAction": "SCMP_ACT_ERRNO",
@@ -508,6 +519,10 @@ mod tests {
         let parsed: LinuxSeccomp = serde_json::from_value(p.clone()).unwrap();
         assert_eq!(format!("{:?}", parsed.default_action()), "ScmpActErrno");
         let allowed = names(&p);
+        assert!(
+            allowed.iter().all(|n| known_syscall(n)),
+            "every listed name must load"
+        );
         for must in ["read", "write", "execve", "futex", "openat", "exit_group"] {
             assert!(allowed.contains(&must.to_owned()), "{must}");
         }

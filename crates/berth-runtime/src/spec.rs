@@ -328,8 +328,13 @@ pub fn build_spec(c: &ContainerSpec) -> Result<Spec, SpecError> {
             "inheritable": [], "ambient": []
         },
         "rlimits": rlimits(c)?,
-        "noNewPrivileges": c.no_new_privileges,
     });
+    // Only when asked: youki loads the seccomp filter before dropping capabilities only if
+    // the field is absent; an explicit `false` would make it load afterwards, without
+    // CAP_SYS_ADMIN or no_new_privs, which the kernel refuses.
+    if c.no_new_privileges {
+        process["noNewPrivileges"] = json!(true);
+    }
     if let Some(adj) = c.oom_score_adj {
         process["oomScoreAdj"] = json!(adj);
     }
