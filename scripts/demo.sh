@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 echo "== building berth (release)"
-cargo build --release --locked -p berth
+cargo build --release -p berth
 BERTH="$PWD/target/release/berth"
 
 work=$(mktemp -d /tmp/berth-demo.XXXXXX)

@@ -10,8 +10,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
 echo "== cargo clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
 
 echo "== cargo test"
 # Every test binary; daemon tests start isolated daemons of their own.
-cargo test --workspace --locked --no-fail-fast
+cargo test --workspace --no-fail-fast
