@@ -215,3 +215,35 @@ fn docker_events_streams_live_events_as_they_happen() {
     let _ = child.wait();
     assert_eq!(got, "daemon reload");
 }
+
+#[test]
+fn berth_format_templates_match_docker() {
+    let d = TestDaemon::start(BIN);
+    for format in [
+        "{{.Server.APIVersion}}",
+        "{{json .Server.Components}}",
+        "{{range .Server.Components}}{{.Name}}={{index .Details \"ApiVersion\"}} {{end}}",
+        "{{.Server.Os | upper}}/{{.Server.Arch}}",
+    ] {
+        let theirs = ok(d.docker(&["version", "--format", format]));
+        let ours = ok(d.berth(&["version", "--format", format]));
+        assert_eq!(ours, theirs, "format {format}");
+    }
+    for format in [
+        "{{.Driver}} {{.NCPU}} {{.MemTotal}}",
+        "{{json .Plugins.Log}}",
+        "{{join .SecurityOptions \",\"}}",
+        "{{.Swarm.LocalNodeState}}",
+    ] {
+        let theirs = ok(d.docker(&["info", "--format", format]));
+        let ours = ok(d.berth(&["info", "--format", format]));
+        assert_eq!(ours, theirs, "format {format}");
+    }
+    let bad = d.berth(&["info", "--format", "{{.Nope"]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("template"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

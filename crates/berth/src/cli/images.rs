@@ -204,20 +204,7 @@ pub async fn inspect(g: &GlobalOptions, args: InspectArgs) -> Result<ExitCode> {
         }
     }
     let mut out = std::io::stdout().lock();
-    match args.format.as_deref() {
-        None | Some("json") => {
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&Value::Array(found))?
-            )?;
-        }
-        Some(f) => {
-            for v in &found {
-                output::render_one(&mut out, f, v)?;
-            }
-        }
-    }
+    output::render_objects(&mut out, args.format.as_deref(), &found)?;
     Ok(code)
 }
 

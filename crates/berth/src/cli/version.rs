@@ -47,7 +47,7 @@ pub async fn run(g: &GlobalOptions, args: VersionArgs) -> Result<ExitCode> {
         Err(e) => Err(e),
     };
     let (server_json, error) = match server {
-        Ok(s) => (serde_json::to_value(&s)?, None),
+        Ok(s) => (as_docker_cli_shows(serde_json::to_value(&s)?), None),
         Err(e) => (Value::Null, Some(e)),
     };
     let data = json!({"Client": client_info, "Server": server_json});
@@ -62,6 +62,30 @@ pub async fn run(g: &GlobalOptions, args: VersionArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The docker CLI decodes `Details` into a Go map (so its keys come out sorted) and
+/// reformats build times from RFC 3339 to `time.ANSIC`.
+fn as_docker_cli_shows(mut server: Value) -> Value {
+    if let Some(t) = server.get_mut("BuildTime") {
+        *t = Value::String(ansic(t.as_str().unwrap_or_default()));
+    }
+    for comp in server["Components"].as_array_mut().into_iter().flatten() {
+        if let Some(details) = comp.get_mut("Details").and_then(Value::as_object_mut) {
+            if let Some(t) = details.get_mut("BuildTime") {
+                *t = Value::String(ansic(t.as_str().unwrap_or_default()));
+            }
+            details.sort_keys();
+        }
+    }
+    server
+}
+
+/// RFC 3339 → Go's `time.ANSIC` (`Mon Jan _2 15:04:05 2006`); other text unchanged.
+fn ansic(t: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|d| d.format("%a %b %e %H:%M:%S %Y").to_string())
+        .unwrap_or_else(|_| t.to_owned())
 }
 
 fn s(v: &Value) -> String {
@@ -117,4 +141,24 @@ fn print_default(out: &mut dyn Write, data: &Value) -> Result<()> {
     tw.flush()?;
     out.write_all(&tw.into_inner()?)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_times_are_shown_in_ansic_and_details_sorted() {
+        assert_eq!(ansic("2026-11-03T07:42:12Z"), "Tue Nov  3 07:42:12 2026");
+        assert_eq!(ansic("unknown"), "unknown");
+        let v = as_docker_cli_shows(json!({"BuildTime": "2026-11-23T07:42:12Z",
+            "Components": [{"Details": {"Os": "linux", "Arch": "amd64"}}]}));
+        assert_eq!(v["BuildTime"], "Mon Nov 23 07:42:12 2026");
+        let keys: Vec<&String> = v["Components"][0]["Details"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(keys, ["Arch", "Os"]);
+    }
 }
