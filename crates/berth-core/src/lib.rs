@@ -1,10 +1,17 @@
-//! Value types every other Berth crate speaks: content digests, error kinds, and (as the
-//! image store lands) references, platforms and mounts.
+//! Value types every other Berth crate speaks: content digests, layer chain IDs, image
+//! references (with Docker's normalisation), error kinds and the `Mount` value storage hands
+//! to the runtime.
 //!
 //! This crate does no I/O and knows nothing of HTTP, storage layout or the engine.
 
+mod chain_id;
 mod digest;
 mod error_kind;
+mod mount;
+pub mod reference;
 
+pub use chain_id::ChainId;
 pub use digest::{Digest, DigestError, Sha256Writer};
 pub use error_kind::ErrorKind;
+pub use mount::Mount;
+pub use reference::{Reference, ReferenceError};

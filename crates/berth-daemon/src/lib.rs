@@ -92,6 +92,7 @@ fn serve(config: DaemonConfig, engine: Arc<Engine>) -> Result<()> {
                 experimental: config.experimental,
             }),
             shutdown: stop_rx.clone(),
+            images: Arc::new(router::images::engine_backend::EngineImages(engine.clone())),
         };
         let app = router::app(state);
         let (conns, all_closed) = server::Connections::new(stop_rx.clone());

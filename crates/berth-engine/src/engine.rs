@@ -12,6 +12,7 @@ use crate::error::EngineError;
 use crate::events::EventsBus;
 use crate::fsutil::atomic_write;
 use crate::host::HostInfo;
+use crate::images::ImageService;
 
 /// What the engine needs from the daemon's configuration.
 #[derive(Debug, Clone)]
@@ -38,6 +39,7 @@ pub struct Engine {
     host: HostInfo,
     started: SystemTime,
     pub events: EventsBus,
+    pub images: ImageService,
 }
 
 impl Engine {
@@ -48,7 +50,9 @@ impl Engine {
         // per-container state goes in 0700 subdirectories.
         create_dir_with_mode(&config.exec_root, 0o711)?;
         let id = load_or_create_id(&config.data_root.join("engine-id"))?;
+        let images = ImageService::open(&config.data_root)?;
         Ok(Self {
+            images,
             reloadable: RwLock::new(ReloadableSettings {
                 debug: config.debug,
                 labels: config.labels.clone(),

@@ -13,6 +13,10 @@ pub enum EngineError {
     },
     #[error("{0}")]
     InvalidParameter(String),
+    #[error(transparent)]
+    Image(#[from] berth_image::ImageError),
+    #[error("{1}")]
+    Other(ErrorKind, String),
 }
 
 impl EngineError {
@@ -28,6 +32,8 @@ impl EngineError {
         match self {
             Self::Io { .. } => ErrorKind::Internal,
             Self::InvalidParameter(_) => ErrorKind::InvalidParameter,
+            Self::Image(e) => e.kind(),
+            Self::Other(kind, _) => *kind,
         }
     }
 }

@@ -10,7 +10,9 @@ pub mod error;
 pub mod events;
 pub mod fsutil;
 pub mod host;
+pub mod images;
 pub mod storage;
+mod timefilter;
 
 pub use engine::{Engine, EngineConfig};
 pub use error::EngineError;

@@ -6,6 +6,9 @@
 //! ([`TestDaemon::berth`]), and with raw HTTP ([`TestDaemon::http`]) where the wire matters.
 
 mod http;
+mod images;
+
+pub use images::busybox_tar;
 
 use std::fs;
 use std::path::{Path, PathBuf};

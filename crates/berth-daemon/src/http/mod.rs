@@ -4,6 +4,7 @@
 pub mod error;
 pub mod headers;
 pub mod params;
+pub mod stream;
 pub mod version;
 
 pub use error::ApiError;

@@ -1,6 +1,7 @@
 //! The Engine API routes, one module per resource. Each handler parses the request,
 //! calls the engine, and converts the result to the wire model.
 
+pub mod images;
 mod system;
 
 use std::sync::Arc;
@@ -19,6 +20,8 @@ use crate::http::{headers, version, ApiError};
 pub struct AppState {
     pub engine: Arc<Engine>,
     pub daemon: Arc<DaemonFacts>,
+    /// The image store, behind the narrow interface the image routes need.
+    pub images: Arc<dyn images::backend::ImageBackend>,
     /// Flips to true when the daemon shuts down, so endless streams end.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -38,6 +41,7 @@ pub fn app(state: AppState) -> Router {
         .route("/version", get(system::version))
         .route("/info", get(system::info))
         .route("/events", get(system::events))
+        .merge(images::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .with_state(state);

@@ -144,8 +144,8 @@ pub async fn info(State(s): State<AppState>) -> Json<SystemInfo> {
         containers_running: Some(0),
         containers_paused: Some(0),
         containers_stopped: Some(0),
-        images: Some(0),
-        driver: Some(storage.driver),
+        images: Some(engine.images.count() as i64),
+        driver: Some(engine.images.driver().to_owned()),
         driver_status: Some(
             storage
                 .status

@@ -1,0 +1,296 @@
+//! The image service: the content store, the layer store and the image store opened on the
+//! data root and used together, with an event published for every change (tag, untag,
+//! delete, import, load, save), as moby's daemon does.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use berth_api::events::event_type;
+use berth_api::Filters;
+use berth_content::LocalStore;
+use berth_core::{ChainId, Digest, ErrorKind};
+use berth_image::{
+    ContainerUse, DeleteItem, DeleteOptions, Image, ImageError, ImageStore, ImageSummary,
+    ImportOptions, LayerError, ListFilters, LoadedImage,
+};
+use berth_snapshot::LayerStore;
+
+use crate::error::EngineError;
+use crate::events::EventsBus;
+
+/// berth-snapshot's layer store, as the image store sees it.
+struct SnapshotLayers(Arc<LayerStore>);
+
+impl berth_image::LayerStore for SnapshotLayers {
+    fn apply(
+        &self,
+        parent: Option<&ChainId>,
+        diff_id: &Digest,
+        uncompressed_tar: &mut dyn Read,
+    ) -> Result<ChainId, LayerError> {
+        let expected = ChainId::next(parent, diff_id);
+        if self.0.layer(&expected).is_ok() {
+            return Ok(expected);
+        }
+        let info = self.0.apply_layer(parent, uncompressed_tar)?;
+        if &info.diff_id != diff_id {
+            let _ = self.0.remove_layer(&info.chain_id);
+            return Err(format!(
+                "layer diff ID {} does not match the expected {diff_id}",
+                info.diff_id
+            )
+            .into());
+        }
+        Ok(info.chain_id)
+    }
+
+    fn exists(&self, chain: &ChainId) -> bool {
+        self.0.layer(chain).is_ok()
+    }
+
+    fn remove(&self, chain: &ChainId) -> Result<(), LayerError> {
+        Ok(self.0.remove_layer(chain)?)
+    }
+}
+
+pub struct ImageService {
+    store: ImageStore,
+    layers: Arc<LayerStore>,
+}
+
+/// What `prune` removed.
+#[derive(Debug, Default)]
+pub struct Pruned {
+    pub items: Vec<DeleteItem>,
+    pub space_reclaimed: u64,
+}
+
+fn image_err(e: ImageError) -> EngineError {
+    EngineError::Image(e)
+}
+
+impl ImageService {
+    pub fn open(data_root: &Path) -> Result<Self, EngineError> {
+        let content = Arc::new(
+            LocalStore::open(&data_root.join("content"))
+                .map_err(|e| EngineError::Other(e.kind(), e.to_string()))?,
+        );
+        let layers = Arc::new(
+            LayerStore::open(data_root).map_err(|e| EngineError::Other(e.kind(), e.to_string()))?,
+        );
+        let store = ImageStore::open(data_root, content, Arc::new(SnapshotLayers(layers.clone())))
+            .map_err(image_err)?;
+        Ok(Self { store, layers })
+    }
+
+    pub fn store(&self) -> &ImageStore {
+        &self.store
+    }
+
+    pub fn layers(&self) -> &LayerStore {
+        &self.layers
+    }
+
+    /// The storage driver in use (`overlay2` or `vfs`).
+    pub fn driver(&self) -> &'static str {
+        self.layers.driver().name()
+    }
+
+    pub fn count(&self) -> usize {
+        self.store.all().map(|a| a.len()).unwrap_or(0)
+    }
+
+    pub fn list(&self, filters: &Filters) -> Result<Vec<ImageSummary>, EngineError> {
+        let mut args: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for key in ["before", "dangling", "label", "reference", "since", "until"] {
+            let values: Vec<String> = filters.get(key).map(str::to_owned).collect();
+            if !values.is_empty() {
+                args.insert(key.to_owned(), values);
+            }
+        }
+        let f = ListFilters::from_args(&args).map_err(image_err)?;
+        self.store.list(&f).map_err(image_err)
+    }
+
+    pub fn resolve(&self, name: &str) -> Result<Image, EngineError> {
+        self.store.resolve(name).map_err(image_err)
+    }
+
+    pub fn tag(&self, events: &EventsBus, source: &str, target: &str) -> Result<(), EngineError> {
+        let image = self.resolve(source)?;
+        let r = self.store.tag(source, target).map_err(image_err)?;
+        events.publish(
+            event_type::IMAGE,
+            "tag",
+            image.id.to_string(),
+            name_attr(&r.familiar_string()),
+        );
+        Ok(())
+    }
+
+    pub fn delete(
+        &self,
+        events: &EventsBus,
+        name: &str,
+        force: bool,
+        noprune: bool,
+        in_use: &dyn Fn(&Digest) -> Option<ContainerUse>,
+    ) -> Result<Vec<DeleteItem>, EngineError> {
+        let id = self.resolve(name)?.id;
+        let items = self
+            .store
+            .delete(name, DeleteOptions { force, noprune }, in_use)
+            .map_err(image_err)?;
+        for item in &items {
+            match item {
+                DeleteItem::Untagged(r) => {
+                    events.publish(event_type::IMAGE, "untag", id.to_string(), name_attr(r));
+                }
+                DeleteItem::Deleted(d) if *d == id.to_string() => {
+                    events.publish(
+                        event_type::IMAGE,
+                        "delete",
+                        id.to_string(),
+                        name_attr(&id.to_string()),
+                    );
+                }
+                DeleteItem::Deleted(_) => {}
+            }
+        }
+        Ok(items)
+    }
+
+    /// Removes dangling images, or (`dangling=false`) every image no container uses;
+    /// `until` and `label` narrow the set as in Docker.
+    pub fn prune(
+        &self,
+        events: &EventsBus,
+        filters: &Filters,
+        in_use: &dyn Fn(&Digest) -> Option<ContainerUse>,
+    ) -> Result<Pruned, EngineError> {
+        let all_unused = filters.get("dangling").any(|v| matches!(v, "false" | "0"));
+        let until = filters
+            .get("until")
+            .next()
+            .map(crate::timefilter::parse_until)
+            .transpose()
+            .map_err(EngineError::InvalidParameter)?;
+        let mut pruned = Pruned::default();
+        for image in self.store.all().map_err(image_err)? {
+            if !all_unused && !image.repo_tags.is_empty() {
+                continue;
+            }
+            if in_use(&image.id).is_some() {
+                continue;
+            }
+            if until.is_some_and(|u| image.config.created_unix() >= u) {
+                continue;
+            }
+            let labels = image.config.labels();
+            if !filters.match_kv_list("label", |k| labels.get(k).map(String::as_str)) {
+                continue;
+            }
+            let negated: Vec<&str> = filters.get("label!").collect();
+            if negated.iter().any(|l| match l.split_once('=') {
+                Some((k, v)) => labels.get(k).map(String::as_str) == Some(v),
+                None => labels.contains_key(*l),
+            }) {
+                continue;
+            }
+            let name = image.id.to_string();
+            match self.delete(events, &name, true, false, in_use) {
+                Ok(items) => {
+                    pruned.space_reclaimed += image.size;
+                    pruned.items.extend(items);
+                }
+                Err(e) => tracing::warn!(image = %name, error = %e, "prune could not delete image"),
+            }
+        }
+        events.publish(
+            event_type::IMAGE,
+            "prune",
+            String::new(),
+            BTreeMap::from([("reclaimed".to_owned(), pruned.space_reclaimed.to_string())]),
+        );
+        Ok(pruned)
+    }
+
+    pub fn import(
+        &self,
+        events: &EventsBus,
+        src: &mut dyn Read,
+        opts: &ImportOptions,
+    ) -> Result<Digest, EngineError> {
+        let id = self.store.import(src, opts).map_err(image_err)?;
+        events.publish(
+            event_type::IMAGE,
+            "import",
+            id.to_string(),
+            name_attr(&id.to_string()),
+        );
+        Ok(id)
+    }
+
+    pub fn check_exist(&self, names: &[String]) -> Result<(), EngineError> {
+        for n in names {
+            self.resolve(n)?;
+        }
+        Ok(())
+    }
+
+    pub fn save(
+        &self,
+        events: &EventsBus,
+        names: &[String],
+        out: &mut dyn Write,
+    ) -> Result<(), EngineError> {
+        self.store.save(names, out).map_err(image_err)?;
+        for n in names {
+            if let Ok(image) = self.resolve(n) {
+                events.publish(
+                    event_type::IMAGE,
+                    "save",
+                    image.id.to_string(),
+                    name_attr(n),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    pub fn load(
+        &self,
+        events: &EventsBus,
+        src: &mut dyn Read,
+    ) -> Result<Vec<LoadedImage>, EngineError> {
+        let loaded = self.store.load(src).map_err(image_err)?;
+        let mut seen = HashSet::new();
+        for l in &loaded {
+            let name = l
+                .reference
+                .as_ref()
+                .map_or_else(|| l.id.to_string(), |r| r.familiar_string());
+            if seen.insert(name.clone()) {
+                events.publish(
+                    event_type::IMAGE,
+                    "load",
+                    l.id.to_string(),
+                    name_attr(&name),
+                );
+            }
+        }
+        Ok(loaded)
+    }
+}
+
+fn name_attr(name: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([("name".to_owned(), name.to_owned())])
+}
+
+impl From<ErrorKind> for EngineError {
+    fn from(kind: ErrorKind) -> Self {
+        EngineError::Other(kind, format!("{kind:?}"))
+    }
+}

@@ -1,0 +1,4 @@
+//! Image archives: `docker save` output and `docker load` input.
+
+pub mod load;
+pub mod save;
