@@ -58,6 +58,7 @@ impl berth_image::LayerStore for SnapshotLayers {
 pub struct ImageService {
     store: ImageStore,
     layers: Arc<LayerStore>,
+    content: Arc<LocalStore>,
 }
 
 /// What `prune` removed.
@@ -80,9 +81,66 @@ impl ImageService {
         let layers = Arc::new(
             LayerStore::open(data_root).map_err(|e| EngineError::Other(e.kind(), e.to_string()))?,
         );
-        let store = ImageStore::open(data_root, content, Arc::new(SnapshotLayers(layers.clone())))
-            .map_err(image_err)?;
-        Ok(Self { store, layers })
+        let store = ImageStore::open(
+            data_root,
+            content.clone(),
+            Arc::new(SnapshotLayers(layers.clone())),
+        )
+        .map_err(image_err)?;
+        let service = Self {
+            store,
+            layers,
+            content,
+        };
+        // Nothing is being written while the store opens: whatever no image references was
+        // left by a crash (a load killed half-way) and goes now.
+        service.collect_garbage()?;
+        Ok(service)
+    }
+
+    /// Removes blobs and layers that no image references; returns how many of each.
+    pub fn collect_garbage(&self) -> Result<(usize, usize), EngineError> {
+        let images = self.store.all().map_err(image_err)?;
+        let mut blobs = HashSet::new();
+        let mut chains = HashSet::new();
+        for image in &images {
+            blobs.insert(image.id.clone());
+            let diff_ids = image.config.diff_ids();
+            blobs.extend(diff_ids.iter().cloned());
+            chains.extend(ChainId::chain(diff_ids));
+        }
+        let removed_blobs = berth_content::Manager::gc(self.content.as_ref(), &blobs)
+            .map_err(|e| EngineError::Other(e.kind(), e.to_string()))?
+            .len();
+        let other = |e: berth_snapshot::Error| EngineError::Other(e.kind(), e.to_string());
+        let mut removed_layers = 0;
+        // Children before parents: repeat until a pass removes nothing.
+        loop {
+            let orphans: Vec<_> = self
+                .layers
+                .list_layers()
+                .map_err(other)?
+                .into_iter()
+                .filter(|l| !chains.contains(&l.chain_id))
+                .collect();
+            let before = removed_layers;
+            for l in &orphans {
+                if self.layers.remove_layer(&l.chain_id).is_ok() {
+                    removed_layers += 1;
+                }
+            }
+            if orphans.is_empty() || removed_layers == before {
+                break;
+            }
+        }
+        if removed_blobs + removed_layers > 0 {
+            tracing::info!(
+                blobs = removed_blobs,
+                layers = removed_layers,
+                "removed unreferenced image data"
+            );
+        }
+        Ok((removed_blobs, removed_layers))
     }
 
     pub fn store(&self) -> &ImageStore {
