@@ -156,20 +156,59 @@ impl ImageService {
         self.layers.driver().name()
     }
 
+    /// `system df` for images: the unique size of all layers, and per image its size and
+    /// the part of it shared with other images.
+    pub fn disk_usage(&self) -> Result<(u64, Vec<(ImageSummary, u64)>), EngineError> {
+        let rows = self.list(&Filters::default())?;
+        let mut users: std::collections::HashMap<Digest, usize> = std::collections::HashMap::new();
+        for r in &rows {
+            for d in r.image.config.diff_ids().iter().collect::<HashSet<_>>() {
+                *users.entry(d.clone()).or_default() += 1;
+            }
+        }
+        let size_of = |d: &Digest| {
+            berth_content::Provider::info(self.content.as_ref(), d)
+                .map(|i| i.size)
+                .unwrap_or(0)
+        };
+        let layers_size = users.keys().map(size_of).sum();
+        let out = rows
+            .into_iter()
+            .map(|r| {
+                let shared = r
+                    .image
+                    .config
+                    .diff_ids()
+                    .iter()
+                    .filter(|d| users.get(*d).copied().unwrap_or(0) > 1)
+                    .map(size_of)
+                    .sum();
+                (r, shared)
+            })
+            .collect();
+        Ok((layers_size, out))
+    }
+
     pub fn count(&self) -> usize {
         self.store.all().map(|a| a.len()).unwrap_or(0)
     }
 
     pub fn list(&self, filters: &Filters) -> Result<Vec<ImageSummary>, EngineError> {
         let mut args: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for key in ["before", "dangling", "label", "reference", "since", "until"] {
+        for key in ["before", "dangling", "label", "reference", "since"] {
             let values: Vec<String> = filters.get(key).map(str::to_owned).collect();
             if !values.is_empty() {
                 args.insert(key.to_owned(), values);
             }
         }
         let f = ListFilters::from_args(&args).map_err(image_err)?;
-        self.store.list(&f).map_err(image_err)
+        let mut rows = self.store.list(&f).map_err(image_err)?;
+        // `until` (created before a time) is applied here, on the creation time.
+        for u in filters.get("until") {
+            let until = crate::timefilter::parse_until(u).map_err(EngineError::InvalidParameter)?;
+            rows.retain(|r| r.created_unix < until);
+        }
+        Ok(rows)
     }
 
     pub fn resolve(&self, name: &str) -> Result<Image, EngineError> {

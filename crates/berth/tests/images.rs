@@ -350,3 +350,84 @@ fn info_counts_images_and_names_the_driver() {
     assert_eq!(count, "1");
     assert!(driver == "overlay2" || driver == "vfs", "{driver}");
 }
+
+#[test]
+fn system_df_matches_docker_and_counts_shared_layers() {
+    let d = TestDaemon::start(BIN);
+    d.load_busybox();
+    ok(d.docker(&["tag", "busybox", "second:1"]));
+    let theirs = ok(d.docker(&["system", "df"]));
+    let ours = ok(d.berth(&["system", "df"]));
+    assert_eq!(ours, theirs);
+    assert!(
+        theirs
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("Images          1"),
+        "{theirs}"
+    );
+    let verbose_theirs = ok(d.docker(&["system", "df", "-v"]));
+    let verbose_ours = ok(d.berth(&["system", "df", "-v"]));
+    let images_section = |s: &str| {
+        s.lines()
+            .take_while(|l| !l.starts_with("Containers space"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        images_section(&verbose_ours),
+        images_section(&verbose_theirs)
+    );
+    let df: Value = serde_json::from_slice(
+        &d.http("GET", "/system/df?type=image", &[], b"")
+            .unwrap()
+            .body,
+    )
+    .unwrap();
+    let tar_size = std::fs::metadata(busybox_tar()).unwrap().len();
+    assert_eq!(
+        df["LayersSize"].as_u64().unwrap(),
+        tar_size,
+        "one layer, stored as its uncompressed tar"
+    );
+    assert!(
+        df.get("Containers").is_none(),
+        "type=image narrows the answer"
+    );
+}
+
+#[test]
+fn list_filters_reference_dangling_and_until() {
+    let d = TestDaemon::start(BIN);
+    d.load_busybox();
+    ok(d.docker(&["tag", "busybox", "other/name:2"]));
+    let refs = ok(d.docker(&[
+        "images",
+        "--filter",
+        "reference=other/*",
+        "--format",
+        "{{.Repository}}:{{.Tag}}",
+    ]));
+    assert_eq!(refs.trim(), "other/name:2");
+    assert_eq!(
+        ok(d.docker(&["images", "--filter", "dangling=true", "-q"])),
+        ""
+    );
+    // Imported just now: created after an hour ago, before an hour from now.
+    assert_eq!(ok(d.docker(&["images", "--filter", "until=1h", "-q"])), "");
+    let later = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600)
+        .to_string();
+    assert_eq!(
+        ok(d.docker(&["images", "--filter", &format!("until={later}"), "-q"]))
+            .lines()
+            .count(),
+        2
+    );
+    let err = fails(d.docker(&["images", "--filter", "colour=red"]));
+    assert!(err.contains("invalid filter 'colour'"), "{err}");
+}

@@ -41,6 +41,7 @@ pub fn app(state: AppState) -> Router {
         .route("/version", get(system::version))
         .route("/info", get(system::info))
         .route("/events", get(system::events))
+        .route("/system/df", get(system::df))
         .merge(images::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)

@@ -1,6 +1,7 @@
 //! Command-line parsing and one module per command. Client commands build a request, call
 //! the API through `berth-client`, and print the result as the docker CLI would.
 
+mod df;
 mod events;
 mod global;
 mod images;
@@ -95,6 +96,8 @@ pub enum SystemCommand {
     Info(info::InfoArgs),
     /// Get real time events from the server
     Events(events::EventsArgs),
+    /// Show docker disk usage
+    Df(df::DfArgs),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -116,6 +119,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Command::Events(a) | Command::System(SystemCommand::Events(a)) => {
                 events::run(g, a).await
             }
+            Command::System(SystemCommand::Df(a)) => df::run(g, a).await,
             Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => images::list(g, a).await,
             Command::Image(ImageCommand::Inspect(a)) => images::inspect(g, a).await,
             Command::History(a) | Command::Image(ImageCommand::History(a)) => {
