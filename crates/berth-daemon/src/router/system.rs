@@ -319,32 +319,6 @@ pub async fn events(State(s): State<AppState>, params: Params) -> Result<Respons
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamps_parse_like_moby() {
-        assert_eq!(parse_timestamp(None).unwrap(), None);
-        assert_eq!(parse_timestamp(Some("")).unwrap(), None);
-        assert_eq!(parse_timestamp(Some("12")).unwrap(), Some(12_000_000_000));
-        assert_eq!(parse_timestamp(Some("12.5")).unwrap(), Some(12_500_000_000));
-        assert_eq!(
-            parse_timestamp(Some("12.000000001")).unwrap(),
-            Some(12_000_000_001)
-        );
-        assert!(parse_timestamp(Some("1h")).is_err());
-        assert!(parse_timestamp(Some("1.x")).is_err());
-    }
-
-    #[test]
-    fn go_arch_names() {
-        assert_eq!(go_arch("x86_64"), "amd64");
-        assert_eq!(go_arch("aarch64"), "arm64");
-        assert_eq!(go_arch("riscv64"), "riscv64");
-    }
-}
-
 /// `GET /system/df`: disk usage by images (containers, volumes and build cache arrive with
 /// their stores). `type` narrows the answer, as in API 1.42+.
 pub async fn df(State(s): State<AppState>, params: Params) -> Result<Response, ApiError> {
@@ -391,4 +365,30 @@ pub async fn df(State(s): State<AppState>, params: Params) -> Result<Response, A
         body.insert("BuildCache".into(), serde_json::json!([]));
     }
     Ok(Json(serde_json::Value::Object(body)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_parse_like_moby() {
+        assert_eq!(parse_timestamp(None).unwrap(), None);
+        assert_eq!(parse_timestamp(Some("")).unwrap(), None);
+        assert_eq!(parse_timestamp(Some("12")).unwrap(), Some(12_000_000_000));
+        assert_eq!(parse_timestamp(Some("12.5")).unwrap(), Some(12_500_000_000));
+        assert_eq!(
+            parse_timestamp(Some("12.000000001")).unwrap(),
+            Some(12_000_000_001)
+        );
+        assert!(parse_timestamp(Some("1h")).is_err());
+        assert!(parse_timestamp(Some("1.x")).is_err());
+    }
+
+    #[test]
+    fn go_arch_names() {
+        assert_eq!(go_arch("x86_64"), "amd64");
+        assert_eq!(go_arch("aarch64"), "arm64");
+        assert_eq!(go_arch("riscv64"), "riscv64");
+    }
 }
