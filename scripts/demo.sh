@@ -36,3 +36,10 @@ docker version
 echo
 echo "== berth info"
 "$BERTH" info
+echo "== importing busybox (built from Debian's busybox-static) through the API"
+scripts/mkrootfs-busybox.sh "$work/busybox.tar"
+docker import -c 'CMD ["sh"]' "$work/busybox.tar" busybox:latest
+"$BERTH" images
+"$BERTH" save busybox | "$BERTH" load
+docker history busybox
+docker system df
