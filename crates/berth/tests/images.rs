@@ -431,3 +431,44 @@ fn list_filters_reference_dangling_and_until() {
     let err = fails(d.docker(&["images", "--filter", "colour=red"]));
     assert!(err.contains("invalid filter 'colour'"), "{err}");
 }
+
+#[test]
+fn import_streams_progress_and_ends_with_the_id() {
+    let d = TestDaemon::start(BIN);
+    let body = std::fs::read(busybox_tar()).unwrap();
+    let r = d
+        .http(
+            "POST",
+            "/images/create?fromSrc=-&repo=p&tag=1",
+            &[("Content-Type", "application/x-tar")],
+            &body,
+        )
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("Content-Type"), Some("application/json"));
+    let msgs: Vec<Value> = r
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let progress: Vec<&Value> = msgs.iter().filter(|m| m["status"] == "Importing").collect();
+    assert!(progress.len() >= 2, "{}", r.text());
+    assert_eq!(
+        progress.last().unwrap()["progressDetail"]["current"]
+            .as_u64()
+            .unwrap(),
+        body.len() as u64
+    );
+    assert_eq!(
+        progress[0]["progressDetail"]["total"].as_u64().unwrap(),
+        body.len() as u64
+    );
+    let id = msgs.last().unwrap()["status"].as_str().unwrap();
+    assert!(id.starts_with("sha256:"));
+    // The CLIs print only the ID when not on a terminal.
+    let ours = ok(d.berth(&["import", busybox_tar().to_str().unwrap(), "q:1"]));
+    assert!(
+        ours.trim().starts_with("sha256:") && ours.lines().count() == 1,
+        "{ours}"
+    );
+}

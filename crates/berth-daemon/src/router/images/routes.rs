@@ -9,7 +9,7 @@ use berth_core::ErrorKind;
 use serde_json::json;
 
 use super::backend::{BackendError, ImageBackend, ImportOptions, ListOptions};
-use crate::http::stream::{body_reader, channel_body, JsonMessage};
+use crate::http::stream::{body_reader, channel_body, JsonMessage, ProgressReader};
 use crate::http::{ApiError, Params};
 use crate::router::AppState;
 
@@ -131,8 +131,13 @@ fn json_stream(body: Body) -> Response {
 pub async fn create(
     State(s): State<AppState>,
     p: Params,
+    headers: axum::http::HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let total = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     match (p.get("fromSrc"), p.get("fromImage")) {
         (Some("-"), _) => {}
         (Some(_), _) => {
@@ -166,7 +171,7 @@ pub async fn create(
     let (mut out, response_body) = channel_body();
     let backend = s.images.clone();
     tokio::task::spawn_blocking(move || {
-        let mut src = body_reader(body);
+        let mut src = ProgressReader::new(body_reader(body), out.clone(), "Importing", total);
         let msg = match backend.import(&mut src, &opts) {
             Ok(id) => JsonMessage::status(id),
             Err(e) => JsonMessage::error(e.message),
