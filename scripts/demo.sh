@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 echo "== building berth (release)"
 cargo build --release -p berth
-BERTH="$PWD/target/release/berth"
+BERTH="${CARGO_TARGET_DIR:-$PWD/target}/release/berth"
 
 work=$(mktemp -d /tmp/berth-demo.XXXXXX)
 sock="$work/berth.sock"
