@@ -32,14 +32,8 @@ pub struct ListOptions {
     pub filters: Filters,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct ImportOptions {
-    pub repo: Option<String>,
-    pub tag: Option<String>,
-    pub message: Option<String>,
-    pub changes: Vec<String>,
-    pub platform: Option<String>,
-}
+/// Import options are the image store's own.
+pub use berth_image::ImportOptions;
 
 /// What `prune` removed.
 #[derive(Debug, Clone, Default)]
