@@ -2,7 +2,6 @@
 //! names), merged with dockerd's rules: a setting given both ways is an error, and so is a
 //! file key that names no setting.
 
-use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
@@ -178,13 +177,9 @@ impl DaemonConfig {
             }
         };
         let mut config = merge(args, file.unwrap_or_default())?;
-        config.config_file = file_present(&path).then_some(path);
+        config.config_file = path.exists().then_some(path);
         Ok(config)
     }
-}
-
-fn file_present(path: &Path) -> bool {
-    path.exists()
 }
 
 fn parse_file(text: &str) -> Result<FileConfig, String> {
@@ -419,15 +414,6 @@ impl HostAddr {
             "invalid daemon address {spec:?}: only unix:// and tcp:// are supported"
         )))
     }
-}
-
-/// Labels as a key → value map (for `info`).
-pub fn label_map(labels: &[String]) -> BTreeMap<String, String> {
-    labels
-        .iter()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
 }
 
 #[cfg(test)]

@@ -87,10 +87,7 @@ fn serve(config: DaemonConfig, engine: Arc<Engine>) -> Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let state = AppState {
             engine: engine.clone(),
-            daemon: Arc::new(DaemonFacts {
-                warnings,
-                experimental: config.experimental,
-            }),
+            daemon: Arc::new(DaemonFacts { warnings }),
             shutdown: stop_rx.clone(),
             images: Arc::new(router::images::engine_backend::EngineImages(engine.clone())),
         };

@@ -6,7 +6,6 @@ use std::io;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
-use std::time::SystemTime;
 
 use crate::error::EngineError;
 use crate::events::EventsBus;
@@ -37,7 +36,6 @@ pub struct Engine {
     reloadable: RwLock<ReloadableSettings>,
     id: String,
     host: HostInfo,
-    started: SystemTime,
     pub events: EventsBus,
     pub images: ImageService,
 }
@@ -60,7 +58,6 @@ impl Engine {
             config,
             id,
             host: HostInfo::read(),
-            started: SystemTime::now(),
             events: EventsBus::new(),
         })
     }
@@ -75,10 +72,6 @@ impl Engine {
 
     pub fn host(&self) -> &HostInfo {
         &self.host
-    }
-
-    pub fn started(&self) -> SystemTime {
-        self.started
     }
 
     pub fn settings(&self) -> ReloadableSettings {

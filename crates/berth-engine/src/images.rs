@@ -10,7 +10,7 @@ use std::sync::Arc;
 use berth_api::events::event_type;
 use berth_api::Filters;
 use berth_content::LocalStore;
-use berth_core::{ChainId, Digest, ErrorKind};
+use berth_core::{ChainId, Digest};
 use berth_image::{
     ContainerUse, DeleteItem, DeleteOptions, Image, ImageError, ImageStore, ImageSummary,
     ImportOptions, LayerError, ListFilters, LoadedImage,
@@ -147,10 +147,6 @@ impl ImageService {
         &self.store
     }
 
-    pub fn layers(&self) -> &LayerStore {
-        &self.layers
-    }
-
     /// The storage driver in use (`overlay2` or `vfs`).
     pub fn driver(&self) -> &'static str {
         self.layers.driver().name()
@@ -190,7 +186,7 @@ impl ImageService {
     }
 
     pub fn count(&self) -> usize {
-        self.store.all().map(|a| a.len()).unwrap_or(0)
+        self.store.len()
     }
 
     pub fn list(&self, filters: &Filters) -> Result<Vec<ImageSummary>, EngineError> {
@@ -384,10 +380,4 @@ impl ImageService {
 
 fn name_attr(name: &str) -> BTreeMap<String, String> {
     BTreeMap::from([("name".to_owned(), name.to_owned())])
-}
-
-impl From<ErrorKind> for EngineError {
-    fn from(kind: ErrorKind) -> Self {
-        EngineError::Other(kind, format!("{kind:?}"))
-    }
 }

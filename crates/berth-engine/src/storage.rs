@@ -1,35 +1,22 @@
-//! Which storage driver the data root supports, until the layer store reports its own.
+//! `DriverStatus` for `info`: facts about the filesystem under the data root. Which driver
+//! is in use is the layer store's decision (`ImageService::driver`), not made here.
 
 use std::path::Path;
 
-const OVERLAYFS_SUPER_MAGIC: i64 = 0x794c_7630;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StorageFacts {
-    pub driver: String,
-    pub status: Vec<(String, String)>,
-}
-
-/// overlay2 needs a backing filesystem that is not itself overlayfs; otherwise the copying
-/// driver (vfs) is used.
-pub fn probe(data_root: &Path) -> StorageFacts {
+/// The status pairs `docker info` prints under the storage driver.
+pub fn driver_status(data_root: &Path, driver: &str) -> Vec<(String, String)> {
     let magic = nix::sys::statfs::statfs(data_root)
         .map(|s| s.filesystem_type().0)
         .unwrap_or(0);
-    let backing = backing_fs_name(magic);
-    let driver = if magic == OVERLAYFS_SUPER_MAGIC {
-        "vfs"
-    } else {
-        "overlay2"
-    };
-    let mut status = vec![("Backing Filesystem".to_owned(), backing.to_owned())];
+    let mut status = vec![(
+        "Backing Filesystem".to_owned(),
+        backing_fs_name(magic).to_owned(),
+    )];
     if driver == "overlay2" {
+        // The layer store's probe mounted overlay with a whiteout, which needs d_type.
         status.push(("Supports d_type".to_owned(), "true".to_owned()));
     }
-    StorageFacts {
-        driver: driver.to_owned(),
-        status,
-    }
+    status
 }
 
 /// moby's names for filesystem magics (`pkg/fsutils`).
@@ -57,13 +44,14 @@ mod tests {
     }
 
     #[test]
-    fn tmpfs_data_root_can_use_overlay() {
-        // /dev/shm is tmpfs on Linux: overlay works on it.
-        let facts = probe(Path::new("/dev/shm"));
-        assert_eq!(facts.driver, "overlay2");
+    fn status_names_the_backing_fs_and_d_type_only_for_overlay() {
+        // /dev/shm is tmpfs on Linux.
+        let overlay = driver_status(Path::new("/dev/shm"), "overlay2");
         assert_eq!(
-            facts.status[0],
+            overlay[0],
             ("Backing Filesystem".to_owned(), "tmpfs".to_owned())
         );
+        assert_eq!(overlay.len(), 2);
+        assert_eq!(driver_status(Path::new("/dev/shm"), "vfs").len(), 1);
     }
 }

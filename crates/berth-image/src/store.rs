@@ -194,6 +194,15 @@ impl ImageStore {
         })
     }
 
+    /// How many images there are, from memory (no config is read).
+    pub fn len(&self) -> usize {
+        self.lock().images.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Every image, in ID order.
     pub fn all(&self) -> Result<Vec<Image>> {
         let state = self.lock();

@@ -27,8 +27,16 @@ mod tests {
     }
 
     #[test]
-    fn own_limit_reports_soft_not_above_hard() {
-        let (soft, hard) = own_limit(Resource::RLIMIT_NOFILE);
-        assert!(soft <= hard);
+    fn own_limit_is_what_the_kernel_reports_for_this_process() {
+        let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
+        let line = limits
+            .lines()
+            .find(|l| l.starts_with("Max open files"))
+            .unwrap();
+        let fields: Vec<u64> = line
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        assert_eq!(own_limit(Resource::RLIMIT_NOFILE), (fields[0], fields[1]));
     }
 }

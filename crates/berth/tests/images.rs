@@ -1,7 +1,6 @@
 //! The image store end to end: import, list, inspect, history, tag, rmi, save and load with
 //! the real docker CLI and berth; interop with skopeo and umoci; kill -9 during load.
 
-use std::path::Path;
 use std::process::{Command, Output};
 
 use berth_testkit::{busybox_tar, TestDaemon};
@@ -186,8 +185,6 @@ fn save_load_round_trip_keeps_ids_and_digests() {
 #[test]
 fn image_events_are_published() {
     let d = TestDaemon::start(BIN);
-    let since = ok(d.docker(&["version", "--format", "{{.Server.Version}}"]));
-    let _ = since;
     let t0 = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -301,11 +298,6 @@ fn skopeo_and_umoci_read_our_archives_and_we_read_theirs() {
         ]));
         assert_eq!(loaded, layers, "{tag}");
     }
-    unmount_all_under(dir);
-}
-
-fn unmount_all_under(_dir: &Path) {
-    // umoci unpack makes no mounts; the test kit removes the directory.
 }
 
 #[test]

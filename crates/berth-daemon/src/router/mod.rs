@@ -30,12 +30,11 @@ pub struct AppState {
 pub struct DaemonFacts {
     /// Warnings `info` reports (e.g. an unencrypted TCP listener).
     pub warnings: Vec<String>,
-    pub experimental: bool,
 }
 
 /// The whole API: version prefixes stripped first, common headers added last.
 pub fn app(state: AppState) -> Router {
-    let experimental = state.daemon.experimental;
+    let experimental = state.engine.config().experimental;
     let routes = Router::new()
         .route("/_ping", get(system::ping).head(system::ping))
         .route("/version", get(system::version))

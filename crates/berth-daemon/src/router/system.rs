@@ -77,7 +77,7 @@ pub async fn version(State(s): State<AppState>) -> Json<SystemVersion> {
         ("Arch", arch.clone()),
         ("KernelVersion", host.kernel_version.clone()),
         ("BuildTime", build_time.clone()),
-        ("Experimental", s.daemon.experimental.to_string()),
+        ("Experimental", s.engine.config().experimental.to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -99,7 +99,7 @@ pub async fn version(State(s): State<AppState>) -> Json<SystemVersion> {
         os: Some("linux".to_owned()),
         arch: Some(arch),
         kernel_version: Some(host.kernel_version.clone()),
-        experimental: Some(s.daemon.experimental),
+        experimental: Some(s.engine.config().experimental),
         build_time: Some(build_time),
     })
 }
@@ -124,7 +124,8 @@ pub async fn info(State(s): State<AppState>) -> Json<SystemInfo> {
     let host = engine.host();
     let config = engine.config();
     let settings = engine.settings();
-    let storage = berth_engine::storage::probe(&config.data_root);
+    let driver = engine.images.driver();
+    let driver_status = berth_engine::storage::driver_status(&config.data_root, driver);
     let cg = &host.cgroup;
     let mut warnings = s.daemon.warnings.clone();
     warnings.extend(cg.warnings());
@@ -145,14 +146,8 @@ pub async fn info(State(s): State<AppState>) -> Json<SystemInfo> {
         containers_paused: Some(0),
         containers_stopped: Some(0),
         images: Some(engine.images.count() as i64),
-        driver: Some(engine.images.driver().to_owned()),
-        driver_status: Some(
-            storage
-                .status
-                .into_iter()
-                .map(|(k, v)| vec![k, v])
-                .collect(),
-        ),
+        driver: Some(driver.to_owned()),
+        driver_status: Some(driver_status.into_iter().map(|(k, v)| vec![k, v]).collect()),
         docker_root_dir: Some(config.data_root.display().to_string()),
         plugins: Some(PluginsInfo {
             volume: Some(vec![]),
@@ -198,7 +193,7 @@ pub async fn info(State(s): State<AppState>) -> Json<SystemInfo> {
         }),
         name: Some(host.hostname.clone()),
         labels: Some(settings.labels),
-        experimental_build: Some(s.daemon.experimental),
+        experimental_build: Some(s.engine.config().experimental),
         server_version: Some(ENGINE_VERSION.to_owned()),
         swarm: Some(SwarmInfo {
             node_id: Some(String::new()),

@@ -10,6 +10,7 @@ use berth_client::JsonLines;
 use chrono::{Local, TimeZone};
 use http::Method;
 
+use super::query::Query;
 use super::timestamp::to_api_timestamp;
 use super::{output, GlobalOptions};
 
@@ -29,60 +30,21 @@ pub struct EventsArgs {
     pub format: Option<String>,
 }
 
-fn query(args: &EventsArgs) -> Result<String> {
+fn query(args: &EventsArgs) -> Result<Query> {
     let now = Local::now();
-    let mut q = form_pairs();
+    let mut q = Query::new();
     if let Some(s) = &args.since {
-        q.append_pair("since", &to_api_timestamp(s, now)?);
+        q.push("since", &to_api_timestamp(s, now)?);
     }
     if let Some(u) = &args.until {
-        q.append_pair("until", &to_api_timestamp(u, now)?);
+        q.push("until", &to_api_timestamp(u, now)?);
     }
     let filters = Filters::from_cli_args(args.filters.iter().map(String::as_str))
         .map_err(anyhow::Error::msg)?;
     if !filters.is_empty() {
-        q.append_pair("filters", &filters.to_json());
+        q.push("filters", &filters.to_json());
     }
-    Ok(q.finish())
-}
-
-fn form_pairs() -> url_form::Serializer {
-    url_form::Serializer::new()
-}
-
-/// Minimal `application/x-www-form-urlencoded` building, as the Go client encodes queries.
-mod url_form {
-    pub struct Serializer(String);
-
-    impl Serializer {
-        pub fn new() -> Self {
-            Self(String::new())
-        }
-
-        pub fn append_pair(&mut self, k: &str, v: &str) {
-            if !self.0.is_empty() {
-                self.0.push('&');
-            }
-            self.0.push_str(&encode(k));
-            self.0.push('=');
-            self.0.push_str(&encode(v));
-        }
-
-        pub fn finish(self) -> String {
-            self.0
-        }
-    }
-
-    fn encode(s: &str) -> String {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    }
+    Ok(q)
 }
 
 /// `2024-01-02T03:04:05.000000000Z container start ID (k=v, ...)`, docker's layout.
@@ -115,12 +77,9 @@ pub fn pretty(ev: &EventMessage) -> String {
 pub async fn run(g: &GlobalOptions, args: EventsArgs) -> Result<ExitCode> {
     let q = query(&args)?;
     let mut client = g.client()?;
-    let path = if q.is_empty() {
-        "/events".to_owned()
-    } else {
-        format!("/events?{q}")
-    };
-    let res = client.request(Method::GET, &path, None).await?;
+    let res = client
+        .request(Method::GET, &q.path("/events"), None)
+        .await?;
     let mut lines = JsonLines::new(res);
     let mut out = std::io::stdout();
     while let Some(ev) = lines.next::<EventMessage>().await? {
@@ -165,7 +124,7 @@ mod tests {
             filters: vec!["type=container".into()],
             format: None,
         };
-        let q = query(&args).unwrap();
+        let q = query(&args).unwrap().encode();
         assert_eq!(
             q,
             "since=1700000000&filters=%7B%22type%22%3A%7B%22container%22%3Atrue%7D%7D"

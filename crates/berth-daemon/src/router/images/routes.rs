@@ -50,7 +50,6 @@ pub async fn list(State(s): State<AppState>, p: Params) -> Result<Response, ApiE
 pub async fn get_named(
     State(s): State<AppState>,
     Path(rest): Path<String>,
-    p: Params,
 ) -> Result<Response, ApiError> {
     if let Some(name) = rest.strip_suffix("/json") {
         let name = name.to_owned();
@@ -63,7 +62,6 @@ pub async fn get_named(
     if let Some(name) = rest.strip_suffix("/get") {
         return save(s, vec![name.to_owned()]).await;
     }
-    let _ = p;
     Err(ApiError::page_not_found())
 }
 
