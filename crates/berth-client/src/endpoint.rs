@@ -69,26 +69,29 @@ impl Endpoint {
     }
 
     pub(crate) async fn connect(&self) -> Result<SendRequest<crate::Body>, ClientError> {
+        handshake(self.connect_io().await?).await
+    }
+
+    /// A raw byte stream to the daemon (TLS already negotiated): the basis of HTTP
+    /// connections and of hijacked attach/exec streams.
+    pub(crate) async fn connect_io(&self) -> Result<Box<dyn Io>, ClientError> {
         let connect_err = |source| ClientError::Connect {
             host: self.display(),
             source,
         };
         match self {
-            Self::Unix(path) => {
-                handshake(
-                    tokio::net::UnixStream::connect(path)
-                        .await
-                        .map_err(connect_err)?,
-                )
-                .await
-            }
+            Self::Unix(path) => Ok(Box::new(
+                tokio::net::UnixStream::connect(path)
+                    .await
+                    .map_err(connect_err)?,
+            )),
             Self::Tcp { addr, tls } => {
                 let stream = tokio::net::TcpStream::connect(addr)
                     .await
                     .map_err(connect_err)?;
                 let _ = stream.set_nodelay(true);
                 match tls {
-                    None => handshake(stream).await,
+                    None => Ok(Box::new(stream)),
                     Some((config, name)) => {
                         let tls = tokio_rustls::TlsConnector::from(config.clone())
                             .connect(name.clone(), stream)
@@ -96,13 +99,18 @@ impl Endpoint {
                             .map_err(|e| {
                                 ClientError::Tls(format!("TLS handshake with {addr}: {e}"))
                             })?;
-                        handshake(tls).await
+                        Ok(Box::new(tls))
                     }
                 }
             }
         }
     }
 }
+
+/// A bidirectional byte stream to the daemon: unix, TCP or TLS.
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Io for T {}
 
 async fn handshake<I>(io: I) -> Result<SendRequest<crate::Body>, ClientError>
 where

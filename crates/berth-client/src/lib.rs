@@ -1,11 +1,15 @@
 //! An Engine API client: connects to a daemon over a unix socket or TCP (optionally TLS),
 //! negotiates the API version with `/_ping` as the docker CLI does, sends requests, and
 //! turns error responses into [`ClientError::Daemon`] with the daemon's message.
+//! Attach and exec streams come back as [`Hijacked`] connections; [`stdcopy`] splits
+//! their multiplexed output.
 //!
 //! It depends on `berth-api` only; it knows nothing of the engine.
 
 mod endpoint;
 mod error;
+mod hijack;
+pub mod stdcopy;
 mod tls;
 
 use bytes::Bytes;
@@ -20,6 +24,7 @@ use serde::de::DeserializeOwned;
 pub use berth_api::ApiVersion;
 pub use endpoint::Endpoint;
 pub use error::ClientError;
+pub use hijack::Hijacked;
 pub use tls::TlsOptions;
 
 use berth_api::{ErrorBody, API_VERSION};
@@ -27,6 +32,10 @@ use berth_api::{ErrorBody, API_VERSION};
 /// A response whose status was a success; the body is still to be read.
 pub type Response = http::Response<Incoming>;
 
+/// The `User-Agent` every request carries.
+pub(crate) const USER_AGENT: &str = concat!("Berth-Client/", env!("CARGO_PKG_VERSION"), " (linux)");
+
+#[derive(Clone)]
 pub struct Client {
     endpoint: Endpoint,
     version: Option<ApiVersion>,
@@ -99,10 +108,7 @@ impl Client {
             .method(method)
             .uri(path_and_query)
             .header(header::HOST, self.endpoint.host_header())
-            .header(
-                header::USER_AGENT,
-                concat!("Berth-Client/", env!("CARGO_PKG_VERSION"), " (linux)"),
-            );
+            .header(header::USER_AGENT, USER_AGENT);
         let body = match body {
             Some((body, content_type)) => {
                 req = req.header(header::CONTENT_TYPE, content_type);
@@ -155,6 +161,50 @@ impl Client {
         check_status(res).await
     }
 
+    /// Sends a JSON body (`application/json`).
+    pub async fn request_json(
+        &mut self,
+        method: Method,
+        path_and_query: &str,
+        body: &serde_json::Value,
+    ) -> Result<Response, ClientError> {
+        let bytes =
+            Bytes::from(serde_json::to_vec(body).map_err(|e| ClientError::Decode(e.to_string()))?);
+        self.request(method, path_and_query, Some((bytes, "application/json")))
+            .await
+    }
+
+    /// Hijacks a connection for attach or exec: sends the request (with `body` as JSON,
+    /// or none as `text/plain`, as the docker CLI does) asking to upgrade to a raw TCP
+    /// stream, and returns the daemon's answer head and the stream. Error statuses
+    /// become [`ClientError::Daemon`].
+    pub async fn hijack(
+        &mut self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<(http::response::Parts, Hijacked), ClientError> {
+        let version = self.negotiate().await?;
+        let (content_type, body) = match body {
+            Some(v) => (
+                "application/json",
+                Bytes::from(
+                    serde_json::to_vec(&v).map_err(|e| ClientError::Decode(e.to_string()))?,
+                ),
+            ),
+            None => ("text/plain", Bytes::new()),
+        };
+        let head = hijack::request_head(
+            &method,
+            &format!("/v{version}{path_and_query}"),
+            &self.endpoint.host_header(),
+            content_type,
+            body.len(),
+        );
+        let io = self.endpoint.connect_io().await?;
+        hijack::handshake(io, head, body).await
+    }
+
     /// GETs a JSON document.
     pub async fn get_json<T: DeserializeOwned>(
         &mut self,
@@ -171,12 +221,29 @@ async fn check_status(res: Response) -> Result<Response, ClientError> {
     if res.status().is_client_error() || res.status().is_server_error() {
         let status = res.status();
         let bytes = read_body(res).await?;
-        let message = serde_json::from_slice::<ErrorBody>(&bytes)
-            .map(|b| b.message)
-            .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).trim().to_owned());
-        return Err(ClientError::Daemon { status, message });
+        return Err(daemon_error(status, &bytes));
     }
     Ok(res)
+}
+
+/// An error status with the daemon's `{"message": ...}` (or its raw text).
+pub(crate) fn daemon_error(status: StatusCode, body: &[u8]) -> ClientError {
+    let message = serde_json::from_slice::<ErrorBody>(body)
+        .map(|b| b.message)
+        .unwrap_or_else(|_| String::from_utf8_lossy(body).trim().to_owned());
+    ClientError::Daemon { status, message }
+}
+
+/// A response body as a byte reader (logs, stats, wait results).
+pub fn body_reader(res: Response) -> impl tokio::io::AsyncRead + Send + Unpin {
+    use futures_util::StreamExt;
+    let frames = http_body_util::BodyStream::new(res.into_body()).filter_map(|r| {
+        std::future::ready(match r {
+            Ok(frame) => frame.into_data().ok().map(Ok),
+            Err(e) => Some(Err(std::io::Error::other(e))),
+        })
+    });
+    tokio_util::io::StreamReader::new(frames)
 }
 
 /// A body that streams `reader` in 256 KiB chunks.

@@ -65,6 +65,15 @@ pub struct DaemonArgs {
     /// Enable experimental features
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub experimental: Option<bool>,
+    /// Set parent cgroup for all containers (default: under the daemon's own cgroup)
+    #[arg(long = "cgroup-parent", value_name = "PATH")]
+    pub cgroup_parent: Option<String>,
+    /// Default driver for container logs ("json-file"|"local"|"none")
+    #[arg(long = "log-driver", value_name = "DRIVER")]
+    pub log_driver: Option<String>,
+    /// Default log driver options for containers
+    #[arg(long = "log-opt", value_name = "KEY=VALUE")]
+    pub log_opts: Vec<String>,
 }
 
 /// daemon.json, with dockerd's key names.
@@ -86,6 +95,9 @@ struct FileConfig {
     labels: Option<Vec<String>>,
     live_restore: Option<bool>,
     experimental: Option<bool>,
+    cgroup_parent: Option<String>,
+    log_driver: Option<String>,
+    log_opts: Option<std::collections::HashMap<String, String>>,
 }
 
 const FILE_KEYS: &[&str] = &[
@@ -104,6 +116,9 @@ const FILE_KEYS: &[&str] = &[
     "labels",
     "live-restore",
     "experimental",
+    "cgroup-parent",
+    "log-driver",
+    "log-opts",
 ];
 
 /// How the TCP listeners are secured.
@@ -137,6 +152,9 @@ pub struct DaemonConfig {
     pub labels: Vec<String>,
     pub live_restore: bool,
     pub experimental: bool,
+    pub cgroup_parent: Option<String>,
+    pub log_driver: String,
+    pub log_opts: std::collections::HashMap<String, String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -268,6 +286,21 @@ fn merge(args: &DaemonArgs, file: FileConfig) -> Result<DaemonConfig, ConfigErro
     );
     c.check("live-restore", args.live_restore, file.live_restore);
     c.check("experimental", args.experimental, file.experimental);
+    c.check(
+        "cgroup-parent",
+        args.cgroup_parent.clone(),
+        file.cgroup_parent.clone(),
+    );
+    c.check(
+        "log-driver",
+        args.log_driver.clone(),
+        file.log_driver.clone(),
+    );
+    c.check(
+        "log-opts",
+        list(&args.log_opts),
+        file.log_opts.as_ref().map(|m| format!("{m:?}")),
+    );
     if !c.0.is_empty() {
         return Err(ConfigError::Conflicts(c.0.join(", ")));
     }
@@ -329,6 +362,24 @@ fn merge(args: &DaemonArgs, file: FileConfig) -> Result<DaemonConfig, ConfigErro
         labels,
         live_restore: args.live_restore.or(file.live_restore).unwrap_or(true),
         experimental: args.experimental.or(file.experimental).unwrap_or(false),
+        cgroup_parent: args.cgroup_parent.clone().or(file.cgroup_parent),
+        log_driver: args
+            .log_driver
+            .clone()
+            .or(file.log_driver)
+            .unwrap_or_else(|| "json-file".to_owned()),
+        log_opts: if args.log_opts.is_empty() {
+            file.log_opts.unwrap_or_default()
+        } else {
+            args.log_opts
+                .iter()
+                .map(|kv| {
+                    kv.split_once('=')
+                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                        .ok_or_else(|| ConfigError::Invalid(format!("invalid log opt: {kv}")))
+                })
+                .collect::<Result<_, _>>()?
+        },
     })
 }
 

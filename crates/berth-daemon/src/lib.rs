@@ -3,6 +3,8 @@
 //!
 //! This crate speaks HTTP and converts between the wire models of `berth-api` and the
 //! engine; it holds no state of its own beyond what the listeners need.
+// The inspect defaults are one large json! literal.
+#![recursion_limit = "256"]
 
 pub mod config;
 pub mod http;
@@ -58,6 +60,10 @@ pub fn run(args: DaemonArgs) -> Result<()> {
         labels: config.labels.clone(),
         live_restore: config.live_restore,
         experimental: config.experimental,
+        cgroup_parent: config.cgroup_parent.clone(),
+        log_driver: config.log_driver.clone(),
+        log_opts: config.log_opts.clone(),
+        berth_exe: std::env::current_exe().context("locate the berth binary")?,
     })?;
     lock::write_pidfile(&config.pidfile)?;
 
@@ -91,6 +97,7 @@ fn serve(config: DaemonConfig, engine: Arc<Engine>) -> Result<()> {
             shutdown: stop_rx.clone(),
             images: Arc::new(router::images::engine_backend::EngineImages(engine.clone())),
         };
+        berth_engine::containers::restore(&engine).await;
         let app = router::app(state);
         let (conns, all_closed) = server::Connections::new(stop_rx.clone());
         let mut loops = Vec::new();

@@ -7,6 +7,7 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
+use crate::containers::{ContainerService, ContainerSettings};
 use crate::error::EngineError;
 use crate::events::EventsBus;
 use crate::fsutil::atomic_write;
@@ -22,6 +23,13 @@ pub struct EngineConfig {
     pub labels: Vec<String>,
     pub live_restore: bool,
     pub experimental: bool,
+    /// `--cgroup-parent`; None: nested under the daemon's own cgroup.
+    pub cgroup_parent: Option<String>,
+    /// `--log-driver` and `--log-opt` defaults for new containers.
+    pub log_driver: String,
+    pub log_opts: std::collections::HashMap<String, String>,
+    /// The `berth` binary the daemon runs as `berth shim`.
+    pub berth_exe: PathBuf,
 }
 
 /// The settings `SIGHUP` can change without a restart.
@@ -38,6 +46,7 @@ pub struct Engine {
     host: HostInfo,
     pub events: EventsBus,
     pub images: ImageService,
+    pub containers: ContainerService,
 }
 
 impl Engine {
@@ -49,8 +58,20 @@ impl Engine {
         create_dir_with_mode(&config.exec_root, 0o711)?;
         let id = load_or_create_id(&config.data_root.join("engine-id"))?;
         let images = ImageService::open(&config.data_root)?;
+        let containers = ContainerService::open(ContainerSettings {
+            data_root: config.data_root.clone(),
+            exec_root: config.exec_root.clone(),
+            berth_exe: config.berth_exe.clone(),
+            cgroup_parent: config
+                .cgroup_parent
+                .clone()
+                .unwrap_or_else(crate::host::default_cgroup_parent),
+            log_driver: config.log_driver.clone(),
+            log_opts: config.log_opts.clone(),
+        })?;
         Ok(Self {
             images,
+            containers,
             reloadable: RwLock::new(ReloadableSettings {
                 debug: config.debug,
                 labels: config.labels.clone(),
@@ -163,6 +184,10 @@ mod tests {
             labels: vec![],
             live_restore: true,
             experimental: false,
+            cgroup_parent: Some("/berth-test".into()),
+            log_driver: "json-file".into(),
+            log_opts: Default::default(),
+            berth_exe: "/bin/false".into(),
         }
     }
 

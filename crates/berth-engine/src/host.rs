@@ -123,6 +123,45 @@ fn meminfo_total(text: &str) -> u64 {
         .map_or(0, |kib| kib * 1024)
 }
 
+/// Where containers' cgroups go by default: `berth` under the daemon's own cgroup (the
+/// memory controller's on v1), so what berth starts is counted where berth is. On v2 a
+/// cgroup with processes cannot delegate controllers, so the daemon first moves itself
+/// into a `daemon` leaf beside its containers.
+pub fn default_cgroup_parent() -> String {
+    let own = fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let v2 = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    let path = own
+        .lines()
+        .find_map(|l| {
+            let mut f = l.splitn(3, ':');
+            let (_, controllers, path) = (f.next()?, f.next()?, f.next()?);
+            let wanted = if v2 {
+                controllers.is_empty()
+            } else {
+                controllers.split(',').any(|c| c == "memory")
+            };
+            wanted.then(|| path.to_owned())
+        })
+        .unwrap_or_else(|| "/".into());
+    let base = path.trim_end_matches('/');
+    if v2 && !base.is_empty() {
+        let dir = Path::new("/sys/fs/cgroup").join(base.trim_start_matches('/'));
+        let leaf = dir.join("daemon");
+        if fs::create_dir_all(&leaf).is_ok()
+            && fs::write(leaf.join("cgroup.procs"), std::process::id().to_string()).is_ok()
+        {
+            let controllers =
+                fs::read_to_string(dir.join("cgroup.controllers")).unwrap_or_default();
+            let enable: Vec<String> = controllers
+                .split_whitespace()
+                .map(|c| format!("+{c}"))
+                .collect();
+            let _ = fs::write(dir.join("cgroup.subtree_control"), enable.join(" "));
+        }
+    }
+    format!("{base}/berth")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -148,6 +148,11 @@ impl ImageService {
     }
 
     /// The storage driver in use (`overlay2` or `vfs`).
+    /// The layer store (containers' writable layers are snapshots in it).
+    pub fn layers(&self) -> &LayerStore {
+        &self.layers
+    }
+
     pub fn driver(&self) -> &'static str {
         self.layers.driver().name()
     }

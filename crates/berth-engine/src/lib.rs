@@ -5,6 +5,7 @@
 //! [`Engine`] and engine values into wire models. It reads the parsed `filters` value from
 //! `berth-api` (pure data), nothing else from the wire.
 
+pub mod containers;
 pub mod engine;
 pub mod error;
 pub mod events;

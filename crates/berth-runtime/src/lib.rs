@@ -6,10 +6,13 @@
 //! already-resolved [`ContainerSpec`].
 
 pub mod defaults;
+mod devices;
 pub mod rlimit;
 pub mod seccomp;
 mod spec;
+pub mod stats;
+pub mod top;
 
 pub use spec::{
-    build_spec, ContainerSpec, NamespaceMode, Resources, SeccompMode, SpecError, Ulimit,
+    build_spec, ContainerSpec, Device, NamespaceMode, Resources, SeccompMode, SpecError, Ulimit,
 };

@@ -90,6 +90,16 @@ pub struct ContainerSpec {
     pub uts: NamespaceMode,
     /// Extra mounts (volumes, binds, /etc/hosts, …) as OCI mount objects.
     pub mounts: Vec<Value>,
+    /// `--device` mappings (host devices made inside the container and allowed).
+    pub devices: Vec<Device>,
+}
+
+/// A `--device PATH_ON_HOST[:PATH_IN_CONTAINER[:PERMISSIONS]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub path_on_host: PathBuf,
+    pub path_in_container: String,
+    pub permissions: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +110,8 @@ pub enum SpecError {
     UnknownUlimit(String),
     #[error("building the runtime spec: {0}")]
     Spec(String),
+    #[error("error gathering device information while adding custom device {0:?}: {1}")]
+    Device(String, String),
 }
 
 impl SpecError {
@@ -109,6 +121,32 @@ impl SpecError {
             _ => berth_core::ErrorKind::InvalidParameter,
         }
     }
+}
+
+/// The daemon's own bounding set (bit per capability number), from /proc/self/status.
+fn own_bounding_set() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapBnd:"))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        })
+        .unwrap_or(u64::MAX)
+}
+
+/// "All capabilities" means all the daemon can grant: a capability outside its own
+/// bounding set (CAP_SYS_RESOURCE on a host that withholds it) cannot be given, and
+/// asking for it would fail the container's start.
+fn grantable(caps: impl Iterator<Item = String>) -> Vec<String> {
+    let own = own_bounding_set();
+    caps.filter(|c| {
+        defaults::ALL_CAPABILITIES
+            .iter()
+            .position(|k| k == c)
+            .is_none_or(|bit| own & (1u64 << bit) != 0)
+    })
+    .collect()
 }
 
 /// `chown` → `CAP_CHOWN`, as docker accepts either spelling in any case.
@@ -133,10 +171,9 @@ fn normalize_cap(name: &str) -> Result<String, SpecError> {
 /// drops of ALL first, then adds, then individual drops.
 pub fn capabilities(c: &ContainerSpec) -> Result<Vec<String>, SpecError> {
     if c.privileged {
-        return Ok(defaults::ALL_CAPABILITIES
-            .iter()
-            .map(|s| s.to_string())
-            .collect());
+        return Ok(grantable(
+            defaults::ALL_CAPABILITIES.iter().map(|s| s.to_string()),
+        ));
     }
     let add: Vec<String> = c
         .cap_add
@@ -157,10 +194,7 @@ pub fn capabilities(c: &ContainerSpec) -> Result<Vec<String>, SpecError> {
             .collect()
     };
     if add.iter().any(|a| a == "ALL") {
-        caps = defaults::ALL_CAPABILITIES
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        caps = grantable(defaults::ALL_CAPABILITIES.iter().map(|s| s.to_string()));
     } else {
         for a in add {
             if !caps.contains(&a) {
@@ -247,7 +281,7 @@ fn default_mounts(c: &ContainerSpec) -> Vec<Value> {
     mounts
 }
 
-fn resources(r: &Resources) -> Value {
+fn resources(r: &Resources, extra_devices: &[Value], privileged: bool) -> Value {
     let mut memory = serde_json::Map::new();
     if let Some(m) = r.memory.filter(|m| *m > 0) {
         memory.insert("limit".into(), json!(m));
@@ -299,6 +333,11 @@ fn resources(r: &Resources) -> Value {
             {"allow": true, "type": "c", "major": 10, "minor": 200, "access": "rwm"},
         ]
     });
+    if privileged {
+        out["devices"] = json!([{"allow": true, "access": "rwm"}]);
+    } else if let Some(list) = out["devices"].as_array_mut() {
+        list.extend(extra_devices.iter().cloned());
+    }
     if !memory.is_empty() {
         out["memory"] = Value::Object(memory);
     }
@@ -340,9 +379,11 @@ pub fn build_spec(c: &ContainerSpec) -> Result<Spec, SpecError> {
     }
     let mut mounts = default_mounts(c);
     mounts.extend(c.mounts.iter().cloned());
+    let (devices, device_rules) = crate::devices::resolve(c)?;
     let mut linux = json!({
         "namespaces": namespaces(c),
-        "resources": resources(&c.resources),
+        "devices": devices,
+        "resources": resources(&c.resources, &device_rules, c.privileged),
         "cgroupsPath": c.cgroups_path,
         "sysctl": c.sysctls,
     });
@@ -460,10 +501,13 @@ mod tests {
             .capabilities()
             .as_ref()
             .unwrap();
-        assert_eq!(
-            caps.bounding().as_ref().unwrap().len(),
-            defaults::ALL_CAPABILITIES.len()
-        );
+        // Every capability the daemon itself holds, and none it lacks.
+        let own = own_bounding_set();
+        let expected = (0..defaults::ALL_CAPABILITIES.len())
+            .filter(|bit| own & (1u64 << bit) != 0)
+            .count();
+        assert_eq!(caps.bounding().as_ref().unwrap().len(), expected);
+        assert!(expected > 30);
     }
 
     #[test]

@@ -37,13 +37,14 @@ pub fn busybox_tar() -> PathBuf {
 }
 
 impl TestDaemon {
-    /// Imports the busybox rootfs as `busybox:latest`; returns the image ID.
+    /// Imports the busybox rootfs as `busybox:latest` with `CMD ["sh"]` (as Docker's
+    /// busybox image has); returns the image ID.
     pub fn load_busybox(&self) -> String {
         let body = fs::read(busybox_tar()).expect("read busybox.tar");
         let r = self
             .http(
                 "POST",
-                "/images/create?fromSrc=-&repo=busybox&tag=latest",
+                "/images/create?fromSrc=-&repo=busybox&tag=latest&changes=CMD%20%5B%22sh%22%5D",
                 &[("Content-Type", "application/x-tar")],
                 &body,
             )

@@ -19,6 +19,7 @@ use nix::sys::signal::kill;
 use nix::unistd::Pid;
 
 pub use http::{RawResponse, StreamReader};
+pub mod cleanup;
 pub use nix::sys::signal::Signal;
 
 /// The real docker CLI the tests drive.
@@ -34,6 +35,9 @@ pub struct TestDaemon {
     pub log: PathBuf,
     extra_args: Vec<String>,
     child: Option<Child>,
+    /// Containers' cgroups go under this (relative to each hierarchy's root), so the kit
+    /// can find and remove every one of them.
+    pub cgroup_parent: String,
 }
 
 impl TestDaemon {
@@ -66,6 +70,8 @@ impl TestDaemon {
             dir,
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
             child: None,
+            cgroup_parent: format!("berth-test-{}", std::process::id())
+                + &format!("-{:x}", rand_suffix()),
         }
     }
 
@@ -90,6 +96,10 @@ impl TestDaemon {
             "--config-file".into(),
             self.config_file().display().to_string(),
         ];
+        if !self.extra_args.iter().any(|a| a == "--cgroup-parent") {
+            args.push("--cgroup-parent".into());
+            args.push(format!("/{}", self.cgroup_parent));
+        }
         // Always our own socket, plus whatever listeners the test adds.
         args.push("-H".into());
         args.push(self.host());
@@ -270,6 +280,8 @@ impl Drop for TestDaemon {
                 self.log_text()
             );
         }
+        cleanup::kill_shims(&self.exec_root);
+        cleanup::remove_cgroups(&self.cgroup_parent);
         for m in mounts_under(self.dir.path()) {
             let _ = nix::mount::umount2(&m, nix::mount::MntFlags::MNT_DETACH);
         }
@@ -281,4 +293,15 @@ impl Drop for TestDaemon {
             );
         }
     }
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish() & 0xffff_ffff
 }

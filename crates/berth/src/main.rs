@@ -8,6 +8,18 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // The hidden `berth shim <state_dir>` runs before anything else (no clap, no runtime):
+    // it forks, and a shim must start cheap and single-threaded.
+    let mut argv = std::env::args_os().skip(1);
+    if argv.next().is_some_and(|a| a == "shim") {
+        return match argv.next() {
+            Some(state_dir) => berth_shim::main(std::path::Path::new(&state_dir)),
+            None => {
+                eprintln!("usage: berth shim STATE_DIR");
+                ExitCode::from(2)
+            }
+        };
+    }
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(code) => code,

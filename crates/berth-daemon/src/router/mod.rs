@@ -1,6 +1,7 @@
 //! The Engine API routes, one module per resource. Each handler parses the request,
 //! calls the engine, and converts the result to the wire model.
 
+pub mod containers;
 pub mod images;
 mod system;
 
@@ -42,6 +43,7 @@ pub fn app(state: AppState) -> Router {
         .route("/events", get(system::events))
         .route("/system/df", get(system::df))
         .merge(images::routes())
+        .merge(containers::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .with_state(state);

@@ -1,6 +1,7 @@
 //! Command-line parsing and one module per command. Client commands build a request, call
 //! the API through `berth-client`, and print the result as the docker CLI would.
 
+mod container;
 mod df;
 mod events;
 mod global;
@@ -11,12 +12,14 @@ mod progress;
 mod query;
 mod timestamp;
 mod units;
+mod usage;
 mod version;
 
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use container::ContainerCommand;
 
 pub use global::GlobalOptions;
 
@@ -27,11 +30,44 @@ pub use global::GlobalOptions;
     about = "A Docker-compatible container engine",
     disable_help_subcommand = true
 )]
-pub struct Cli {
+pub struct CliArgs {
     #[command(flatten)]
     pub global: GlobalOptions,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The parsed command line. Its [`Parser::parse`] reports mistakes in the docker CLI's
+/// words and exit statuses (125 for flags, 1 for arguments) instead of clap's.
+pub struct Cli(pub CliArgs);
+
+impl clap::CommandFactory for Cli {
+    fn command() -> clap::Command {
+        CliArgs::command()
+    }
+
+    fn command_for_update() -> clap::Command {
+        CliArgs::command_for_update()
+    }
+}
+
+impl clap::FromArgMatches for Cli {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        CliArgs::from_arg_matches(matches).map(Cli)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+}
+
+impl Parser for Cli {
+    fn parse() -> Self {
+        match Self::try_parse() {
+            Ok(cli) => cli,
+            Err(e) => usage::exit(e),
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -64,6 +100,47 @@ pub enum Command {
     Save(images::SaveArgs),
     /// Load an image from a tar archive or STDIN
     Load(images::LoadArgs),
+    /// Manage containers
+    #[command(subcommand)]
+    Container(container::ContainerCommand),
+    /// Create and run a new container from an image
+    Run(container::RunArgs),
+    /// Create a new container
+    Create(container::CreateArgs),
+    /// Start one or more stopped containers
+    Start(container::StartArgs),
+    /// Stop one or more running containers
+    Stop(container::StopArgs),
+    /// Kill one or more running containers
+    Kill(container::KillArgs),
+    /// Restart one or more containers
+    Restart(container::RestartArgs),
+    /// Pause all processes within one or more containers
+    Pause(container::PauseArgs),
+    /// Unpause all processes within one or more containers
+    Unpause(container::PauseArgs),
+    /// Block until one or more containers stop, then print their exit codes
+    Wait(container::WaitArgs),
+    /// Attach local standard input, output, and error streams to a running container
+    Attach(container::AttachArgs),
+    /// Fetch the logs of a container
+    Logs(container::LogsArgs),
+    /// Execute a command in a running container
+    Exec(container::ExecArgs),
+    /// Rename a container
+    Rename(container::RenameArgs),
+    /// Update configuration of one or more containers
+    Update(container::UpdateArgs),
+    /// Display the running processes of a container
+    Top(container::TopArgs),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(container::StatsArgs),
+    /// Return low-level information on Docker objects
+    Inspect(container::InspectArgs),
+    /// List containers
+    Ps(container::PsArgs),
+    /// Remove one or more containers
+    Rm(container::RmArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -101,6 +178,7 @@ pub enum SystemCommand {
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    let cli = cli.0;
     if let Command::Daemon(args) = cli.command {
         berth_daemon::run(args)?;
         return Ok(ExitCode::SUCCESS);
@@ -110,7 +188,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let g = &cli.global;
         match cli.command {
             Command::Daemon(_) => unreachable!("handled above"),
@@ -133,8 +211,48 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }
             Command::Save(a) | Command::Image(ImageCommand::Save(a)) => images::save(g, a).await,
             Command::Load(a) | Command::Image(ImageCommand::Load(a)) => images::load(g, a).await,
+            Command::Container(c) => container::dispatch(g, c).await,
+            Command::Run(a) => container::dispatch(g, ContainerCommand::Run(a)).await,
+            Command::Create(a) => container::dispatch(g, ContainerCommand::Create(a)).await,
+            Command::Start(a) => container::dispatch(g, ContainerCommand::Start(a)).await,
+            Command::Stop(a) => container::dispatch(g, ContainerCommand::Stop(a)).await,
+            Command::Kill(a) => container::dispatch(g, ContainerCommand::Kill(a)).await,
+            Command::Restart(a) => container::dispatch(g, ContainerCommand::Restart(a)).await,
+            Command::Pause(a) => container::dispatch(g, ContainerCommand::Pause(a)).await,
+            Command::Unpause(a) => container::dispatch(g, ContainerCommand::Unpause(a)).await,
+            Command::Wait(a) => container::dispatch(g, ContainerCommand::Wait(a)).await,
+            Command::Attach(a) => container::dispatch(g, ContainerCommand::Attach(a)).await,
+            Command::Logs(a) => container::dispatch(g, ContainerCommand::Logs(a)).await,
+            Command::Exec(a) => container::dispatch(g, ContainerCommand::Exec(a)).await,
+            Command::Rename(a) => container::dispatch(g, ContainerCommand::Rename(a)).await,
+            Command::Update(a) => container::dispatch(g, ContainerCommand::Update(a)).await,
+            Command::Top(a) => container::dispatch(g, ContainerCommand::Top(a)).await,
+            Command::Stats(a) => container::dispatch(g, ContainerCommand::Stats(a)).await,
+            Command::Ps(a) => container::dispatch(g, ContainerCommand::Ls(a)).await,
+            Command::Rm(a) => container::dispatch(g, ContainerCommand::Rm(a)).await,
+            Command::Inspect(a) => container::inspect_any(g, a).await,
         }
-    })
+    });
+    // Nothing may keep the process alive once the command is done: a blocked read of the
+    // terminal, say, or a signal-forwarding task.
+    runtime.shutdown_background();
+    with_status(result)
+}
+
+/// docker's `StatusError`: its message (if any) goes to stderr, its status is the exit.
+fn with_status(result: Result<ExitCode>) -> Result<ExitCode> {
+    match result {
+        Err(e) => match e.downcast_ref::<container::status::StatusError>() {
+            Some(s) => {
+                if !s.message.is_empty() {
+                    eprintln!("{}", s.message);
+                }
+                Ok(ExitCode::from(s.code))
+            }
+            None => Err(e),
+        },
+        ok => ok,
+    }
 }
 
 /// Docker's `Are you sure you want to continue? [y/N]` prompt.

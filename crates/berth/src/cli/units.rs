@@ -26,6 +26,12 @@ fn trim_zeros(s: &str) -> &str {
 
 /// `units.HumanSizeWithPrecision(size, 3)`: decimal units (`4.26MB`).
 pub fn human_size(bytes: f64) -> String {
+    human_size_precision(bytes, 3)
+}
+
+/// `units.HumanSizeWithPrecision`: decimal units with `precision` significant digits
+/// (`units.HumanSize` is precision 4).
+pub fn human_size_precision(bytes: f64, precision: usize) -> String {
     const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
     let mut size = bytes;
     let mut i = 0;
@@ -33,7 +39,19 @@ pub fn human_size(bytes: f64) -> String {
         size /= 1000.0;
         i += 1;
     }
-    format!("{}{}", go_g(size, 3), UNITS[i])
+    format!("{}{}", go_g(size, precision), UNITS[i])
+}
+
+/// `units.BytesSize`: binary units with 4 significant digits (`1.5MiB`).
+pub fn bytes_size(bytes: f64) -> String {
+    const UNITS: [&str; 9] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
+    let mut size = bytes;
+    let mut i = 0;
+    while size >= 1024.0 && i < UNITS.len() - 1 {
+        size /= 1024.0;
+        i += 1;
+    }
+    format!("{}{}", go_g(size, 4), UNITS[i])
 }
 
 /// `units.HumanDuration`: `3 hours`, `About a minute`, `2 weeks`.
@@ -74,6 +92,16 @@ mod tests {
         assert_eq!(human_size(123_456_789.0), "123MB");
         assert_eq!(human_size(1_500_000_000.0), "1.5GB");
         assert_eq!(human_size(999_600.0), "1e+03kB");
+        assert_eq!(human_size_precision(1_234_567.0, 4), "1.235MB");
+    }
+
+    #[test]
+    fn binary_sizes_match_go_units() {
+        assert_eq!(bytes_size(0.0), "0B");
+        assert_eq!(bytes_size(1536.0), "1.5KiB");
+        assert_eq!(bytes_size(1_048_576.0), "1MiB");
+        assert_eq!(bytes_size(23_662_592.0), "22.57MiB");
+        assert_eq!(bytes_size(16.0 * 1024.0 * 1024.0 * 1024.0), "16GiB");
     }
 
     #[test]

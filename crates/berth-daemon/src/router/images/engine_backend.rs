@@ -16,15 +16,17 @@ use super::backend::{BackendError, ImageBackend, ImportOptions, ListOptions, Pru
 
 pub struct EngineImages(pub Arc<Engine>);
 
+impl EngineImages {
+    /// The container store's answer to "does a container use this image?".
+    fn in_use(&self, image: &Digest) -> Option<ContainerUse> {
+        self.0.containers.image_user(&image.to_string())
+    }
+}
+
 impl From<EngineError> for BackendError {
     fn from(e: EngineError) -> Self {
         BackendError::new(e.kind(), e.to_string())
     }
-}
-
-/// No containers use images yet; the container store will answer here.
-fn in_use(_: &Digest) -> Option<ContainerUse> {
-    None
 }
 
 fn delete_items(items: Vec<DeleteItem>) -> Vec<ImageDeleteResponseItem> {
@@ -139,12 +141,17 @@ impl ImageBackend for EngineImages {
         let items = self
             .0
             .images
-            .delete(&self.0.events, name, force, !prune, &in_use)?;
+            .delete(&self.0.events, name, force, !prune, &|d: &Digest| {
+                self.in_use(d)
+            })?;
         Ok(delete_items(items))
     }
 
     fn prune(&self, filters: &Filters) -> Result<PruneReport, BackendError> {
-        let pruned = self.0.images.prune(&self.0.events, filters, &in_use)?;
+        let pruned = self
+            .0
+            .images
+            .prune(&self.0.events, filters, &|d: &Digest| self.in_use(d))?;
         Ok(PruneReport {
             deleted: delete_items(pruned.items),
             space_reclaimed: pruned.space_reclaimed,

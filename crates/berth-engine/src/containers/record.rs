@@ -1,0 +1,223 @@
+//! A container's persistent record: what `create` decided and the state the lifecycle
+//! moved it to. Stored as `<data-root>/containers/<id>/config.v2.json`, rewritten
+//! atomically on every change.
+
+use std::path::{Path, PathBuf};
+
+use berth_api::models::{ContainerConfig, HostConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::error::EngineError;
+use crate::fsutil::atomic_write;
+
+/// The record file's name inside the container's data directory.
+pub const RECORD_FILE: &str = "config.v2.json";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    #[default]
+    Created,
+    Running,
+    Paused,
+    Restarting,
+    Removing,
+    Exited,
+    Dead,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Running => "running",
+            Self::Paused => "paused",
+            Self::Restarting => "restarting",
+            Self::Removing => "removing",
+            Self::Exited => "exited",
+            Self::Dead => "dead",
+        }
+    }
+
+    /// A process exists (running, paused, or between restarts with a live shim).
+    pub fn is_running(self) -> bool {
+        matches!(self, Self::Running | Self::Paused)
+    }
+}
+
+/// One health check's result, as `State.Health.Log` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct HealthLogEntry {
+    pub start: String,
+    pub end: String,
+    pub exit_code: i64,
+    pub output: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct HealthState {
+    /// starting, healthy, unhealthy
+    pub status: String,
+    pub failing_streak: i64,
+    pub log: Vec<HealthLogEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct State {
+    pub status: Status,
+    pub pid: i64,
+    pub exit_code: i64,
+    pub error: String,
+    pub oom_killed: bool,
+    pub started_at: String,
+    pub finished_at: String,
+    pub health: Option<HealthState>,
+}
+
+impl State {
+    pub fn running(&self) -> bool {
+        self.status.is_running()
+    }
+}
+
+/// Everything the daemon keeps about one container across restarts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContainerRecord {
+    pub id: String,
+    /// Without the leading slash.
+    pub name: String,
+    pub created: String,
+    /// The image ID (`sha256:…`).
+    pub image: String,
+    pub config: ContainerConfig,
+    pub host_config: HostConfig,
+    pub path: String,
+    pub args: Vec<String>,
+    pub state: State,
+    pub restart_count: i64,
+    /// Set by an explicit stop or kill; restart policies leave such a container alone.
+    pub manually_stopped: bool,
+    pub driver: String,
+    pub log_path: String,
+    /// The runtime's view of the resources, as last applied (`update` changes it).
+    #[serde(default)]
+    pub cgroups_path: String,
+}
+
+impl ContainerRecord {
+    pub fn load(dir: &Path) -> Result<Self, EngineError> {
+        let path = dir.join(RECORD_FILE);
+        let bytes = std::fs::read(&path).map_err(|e| EngineError::io("read", &path, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            EngineError::Other(
+                berth_core::ErrorKind::Internal,
+                format!("{}: {e}", path.display()),
+            )
+        })
+    }
+
+    pub fn save(&self, dir: &Path) -> Result<(), EngineError> {
+        let path = dir.join(RECORD_FILE);
+        let bytes = serde_json::to_vec(self)
+            .map_err(|e| EngineError::Other(berth_core::ErrorKind::Internal, e.to_string()))?;
+        atomic_write(&path, &bytes, 0o600).map_err(|e| EngineError::io("write", &path, e))
+    }
+
+    /// `/name`, as the API spells names.
+    pub fn slash_name(&self) -> String {
+        format!("/{}", self.name)
+    }
+
+    pub fn tty(&self) -> bool {
+        self.config.tty.unwrap_or(false)
+    }
+}
+
+/// Per-container paths on the data root and exec root.
+#[derive(Debug, Clone)]
+pub struct ContainerPaths {
+    /// `<data-root>/containers/<id>`: record, etc files, log.
+    pub data: PathBuf,
+    /// `<exec-root>/containers/<id>` (0700): bundle, rootfs mount point.
+    pub exec: PathBuf,
+    /// `<exec-root>/s`: shim state directories, named short because a unix socket path
+    /// must fit in 108 bytes (containerd keeps its shim sockets short for the same reason).
+    pub shims: PathBuf,
+}
+
+impl ContainerPaths {
+    pub fn new(data_root: &Path, exec_root: &Path, id: &str) -> Self {
+        Self {
+            data: data_root.join("containers").join(id),
+            exec: exec_root.join("containers").join(id),
+            shims: exec_root.join("s"),
+        }
+    }
+    pub fn rootfs(&self) -> PathBuf {
+        self.exec.join("rootfs")
+    }
+    pub fn bundle(&self) -> PathBuf {
+        self.exec.join("bundle")
+    }
+    /// The container's shim state directory.
+    pub fn shim(&self) -> PathBuf {
+        let id = self
+            .exec
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.shims.join(&id[..16.min(id.len())])
+    }
+    /// An exec's shim state directory.
+    pub fn exec_dir(&self, exec_id: &str) -> PathBuf {
+        self.shims
+            .join(format!("x{}", &exec_id[..16.min(exec_id.len())]))
+    }
+    pub fn hostname(&self) -> PathBuf {
+        self.data.join("hostname")
+    }
+    pub fn hosts(&self) -> PathBuf {
+        self.data.join("hosts")
+    }
+    pub fn resolv_conf(&self) -> PathBuf {
+        self.data.join("resolv.conf")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_round_trips_through_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let rec = ContainerRecord {
+            id: "a".repeat(64),
+            name: "x".into(),
+            created: "now".into(),
+            image: "sha256:00".into(),
+            config: ContainerConfig {
+                cmd: Some(vec!["true".into()]),
+                ..Default::default()
+            },
+            host_config: HostConfig::default(),
+            path: "true".into(),
+            args: vec![],
+            state: State {
+                status: Status::Exited,
+                exit_code: 3,
+                ..Default::default()
+            },
+            restart_count: 2,
+            manually_stopped: false,
+            driver: "overlay2".into(),
+            log_path: String::new(),
+            cgroups_path: String::new(),
+        };
+        rec.save(dir.path()).unwrap();
+        let back = ContainerRecord::load(dir.path()).unwrap();
+        assert_eq!(back.state, rec.state);
+        assert_eq!(back.config.cmd, rec.config.cmd);
+        assert_eq!(back.restart_count, 2);
+    }
+}

@@ -1,0 +1,573 @@
+//! Containers end to end with the real docker CLI: run, exit codes, stdin, the lifecycle,
+//! exec, logs, limits, Docker's security defaults, restart policies, and nothing left
+//! behind.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use berth_testkit::{cleanup, TestDaemon};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_berth");
+
+fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn ok(out: Output) -> String {
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn daemon() -> TestDaemon {
+    let d = TestDaemon::start(BIN);
+    d.load_busybox();
+    d
+}
+
+fn docker_stdin(d: &TestDaemon, args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(berth_testkit::DOCKER_CLI)
+        .arg("-H")
+        .arg(d.host())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn inspect(d: &TestDaemon, name: &str) -> Value {
+    let out = ok(d.docker(&["inspect", name]));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    v[0].clone()
+}
+
+fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Nothing of the daemon's containers remains: no mount under its directories, no
+/// cgroup, no shim or container process.
+fn assert_nothing_left(d: &TestDaemon) {
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let dir = d.dir().display().to_string();
+    let leaked: Vec<&str> = mounts.lines().filter(|l| l.contains(&dir)).collect();
+    assert!(leaked.is_empty(), "leaked mounts: {leaked:#?}");
+    let pids = cleanup::cgroup_pids(&d.cgroup_parent);
+    assert!(pids.is_empty(), "processes left in cgroups: {pids:?}");
+    let cgroups: Vec<_> = cleanup::cgroup_dirs(&d.cgroup_parent)
+        .into_iter()
+        .flat_map(|p| std::fs::read_dir(p).into_iter().flatten().flatten())
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .map(|e| e.path())
+        .collect();
+    assert!(cgroups.is_empty(), "leaked cgroups: {cgroups:?}");
+    for dir in ["containers", "s"] {
+        let left = std::fs::read_dir(d.exec_root.join(dir))
+            .map(|r| r.count())
+            .unwrap_or(0);
+        assert_eq!(left, 0, "state left in the exec root's {dir}/");
+    }
+}
+
+#[test]
+fn run_prints_output_and_propagates_exit_codes_and_stdin() {
+    let d = daemon();
+    let out = d.docker(&["run", "--rm", "busybox", "echo", "hi"]);
+    assert_eq!(ok(out), "hi\n");
+    let out = d.docker(&["run", "--rm", "busybox", "sh", "-c", "exit 3"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let out = d.docker(&["run", "--rm", "busybox", "no-such-command"]);
+    assert_eq!(out.status.code(), Some(127), "{}", text(&out));
+    let out = docker_stdin(
+        &d,
+        &["run", "--rm", "-i", "busybox", "cat"],
+        b"hi from stdin\n",
+    );
+    assert_eq!(ok(out), "hi from stdin\n");
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "echo out; echo err >&2",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "err\n");
+    // --rm removed every one of them.
+    assert_eq!(ok(d.docker(&["ps", "-aq"])), "");
+    assert_nothing_left(&d);
+}
+
+#[test]
+fn default_security_matches_dockers() {
+    let d = daemon();
+    let status = ok(d.docker(&["run", "--rm", "busybox", "cat", "/proc/self/status"]));
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .map(|l| l.split_whitespace().nth(1).unwrap_or("").to_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(field("CapEff:"), "00000000a80425fb");
+    assert_eq!(field("CapBnd:"), "00000000a80425fb");
+    assert_eq!(field("CapInh:"), "0000000000000000");
+    assert_eq!(field("CapAmb:"), "0000000000000000");
+    assert_eq!(field("Seccomp:"), "2");
+    // Masked paths (/proc/kcore is absent on this kernel; /proc/timer_list is masked the
+    // same way) read as an empty /dev/null bind; /proc/sys is read-only.
+    assert_eq!(
+        ok(d.docker(&["run", "--rm", "busybox", "wc", "-c", "/proc/timer_list"])).trim(),
+        "0 /proc/timer_list"
+    );
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "echo 1 > /proc/sys/kernel/domainname",
+    ]);
+    assert!(!out.status.success());
+    // --cap-drop ALL: chown fails; --read-only: writes fail; --privileged: host devices.
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "--cap-drop",
+        "ALL",
+        "busybox",
+        "chown",
+        "1:1",
+        "/tmp",
+    ]);
+    assert!(!out.status.success(), "{}", text(&out));
+    let out = d.docker(&["run", "--rm", "--read-only", "busybox", "touch", "/x"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Read-only file system"),
+        "{}",
+        text(&out)
+    );
+    let devs = ok(d.docker(&["run", "--rm", "--privileged", "busybox", "ls", "/dev"]));
+    assert!(devs.lines().count() > 20, "{devs}");
+    let plain = ok(d.docker(&["run", "--rm", "busybox", "ls", "/dev"]));
+    assert!(plain.lines().count() < 20, "{plain}");
+    // CVE-2024-21626: a working directory under /proc/self/fd reaches nothing of the host.
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "-w",
+        "/proc/self/fd/7",
+        "busybox",
+        "ls",
+        "../../../../..",
+    ]);
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(!listing.contains("berth-test"), "{}", text(&out));
+    assert_nothing_left(&d);
+}
+
+#[test]
+fn detached_lifecycle_logs_signals_pause_rename_exec() {
+    let d = daemon();
+    let script = "trap 'echo got-usr1' USR1; trap 'echo bye; exit 0' TERM; i=0; while true; do echo line$i; i=$((i+1)); sleep 0.1; done";
+    let id = ok(d.docker(&[
+        "run", "-d", "--name", "worker", "busybox", "sh", "-c", script,
+    ]));
+    let id = id.trim().to_owned();
+    assert_eq!(id.len(), 64);
+    wait_until("log lines", Duration::from_secs(10), || {
+        ok(d.docker(&["logs", "worker"])).contains("line3")
+    });
+    let ps = ok(d.docker(&["ps"]));
+    let header = ps.lines().next().unwrap();
+    for col in [
+        "CONTAINER ID",
+        "IMAGE",
+        "COMMAND",
+        "CREATED",
+        "STATUS",
+        "PORTS",
+        "NAMES",
+    ] {
+        assert!(header.contains(col), "{ps}");
+    }
+    assert!(
+        ps.contains(&id[..12]) && ps.contains("Up ") && ps.contains("worker"),
+        "{ps}"
+    );
+
+    ok(d.docker(&["kill", "-s", "USR1", "worker"]));
+    wait_until("trap output", Duration::from_secs(10), || {
+        ok(d.docker(&["logs", "worker"])).contains("got-usr1")
+    });
+    let tail = ok(d.docker(&["logs", "--tail", "2", "worker"]));
+    assert_eq!(tail.lines().count(), 2, "{tail}");
+
+    ok(d.docker(&["pause", "worker"]));
+    assert_eq!(inspect(&d, "worker")["State"]["Status"], "paused");
+    assert!(ok(d.docker(&["ps"])).contains("(Paused)"));
+    ok(d.docker(&["unpause", "worker"]));
+    assert_eq!(inspect(&d, "worker")["State"]["Status"], "running");
+
+    ok(d.docker(&["rename", "worker", "renamed"]));
+    assert_eq!(inspect(&d, &id)["Name"], "/renamed");
+
+    let out = d.docker(&["exec", "renamed", "sh", "-c", "echo in-exec; exit 5"]);
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "in-exec\n");
+    let out = docker_stdin(&d, &["exec", "-i", "renamed", "cat"], b"exec stdin\n");
+    assert_eq!(ok(out), "exec stdin\n");
+
+    let top = ok(d.docker(&["top", "renamed"]));
+    assert!(top.contains("PID") && top.contains("sh -c"), "{top}");
+
+    ok(d.docker(&["stop", "renamed"]));
+    let state = inspect(&d, "renamed");
+    assert_eq!(state["State"]["Status"], "exited");
+    assert_eq!(state["State"]["ExitCode"], 0);
+    assert!(ok(d.docker(&["logs", "renamed"])).contains("bye"));
+    assert_eq!(ok(d.docker(&["wait", "renamed"])).trim(), "0");
+
+    ok(d.docker(&["restart", "renamed"]));
+    assert_eq!(inspect(&d, "renamed")["State"]["Running"], true);
+    let out = d.docker(&["rm", "renamed"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("stop the container before removing or force remove"),
+        "{}",
+        text(&out)
+    );
+    ok(d.docker(&["rm", "-f", "renamed"]));
+    assert_nothing_left(&d);
+}
+
+#[test]
+fn stop_kills_after_the_timeout_when_sigterm_is_ignored() {
+    let d = daemon();
+    ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "stubborn",
+        "busybox",
+        "sh",
+        "-c",
+        "trap '' TERM; while true; do sleep 0.1; done",
+    ]));
+    let start = Instant::now();
+    ok(d.docker(&["stop", "-t", "1", "stubborn"]));
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(8),
+        "{took:?}"
+    );
+    assert_eq!(inspect(&d, "stubborn")["State"]["ExitCode"], 137);
+    ok(d.docker(&["rm", "stubborn"]));
+    assert_nothing_left(&d);
+}
+
+#[test]
+fn limits_oom_pids_cpus() {
+    let d = daemon();
+    // A memory hog in 16 MiB: OOM-killed, and the oom event is published.
+    let since = chrono_now();
+    let out = d.docker(&[
+        "run",
+        "--name",
+        "hog",
+        "--memory",
+        "16m",
+        "--memory-swap",
+        "16m",
+        "busybox",
+        "sh",
+        "-c",
+        "x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done",
+    ]);
+    assert_eq!(out.status.code(), Some(137), "{}", text(&out));
+    assert_eq!(inspect(&d, "hog")["State"]["OOMKilled"], true);
+    let events = ok(d.docker(&[
+        "events",
+        "--since",
+        &since,
+        "--until",
+        &(chrono_now().parse::<u64>().unwrap() + 1).to_string(),
+        "--filter",
+        "event=oom",
+        "--format",
+        "{{.Action}}",
+    ]));
+    assert!(events.contains("oom"), "{events}");
+
+    // A fork bomb stays contained under --pids-limit.
+    let out = d.docker(&[
+        "run",
+        "--rm",
+        "--pids-limit",
+        "20",
+        "busybox",
+        "sh",
+        "-c",
+        "for i in $(seq 50); do sleep 5 & done; wait; echo done",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("can't fork") || err.contains("Resource temporarily unavailable"),
+        "{}",
+        text(&out)
+    );
+
+    ok(d.docker(&[
+        "run", "-d", "--name", "half", "--cpus", "0.5", "busybox", "sleep", "60",
+    ]));
+    let cg = inspect(&d, "half");
+    assert_eq!(cg["HostConfig"]["NanoCpus"], 500_000_000i64);
+    let quota = cleanup::cgroup_dirs(&d.cgroup_parent)
+        .into_iter()
+        .filter_map(|p| {
+            let id = cg["Id"].as_str().unwrap().to_owned();
+            std::fs::read_to_string(p.join(&id).join("cpu.cfs_quota_us"))
+                .or_else(|_| std::fs::read_to_string(p.join(&id).join("cpu.max")))
+                .ok()
+        })
+        .next()
+        .expect("cpu cgroup file");
+    assert!(quota.starts_with("50000"), "{quota}");
+    ok(d.docker(&["update", "--memory", "64m", "half"]));
+    assert_eq!(inspect(&d, "half")["HostConfig"]["Memory"], 64 << 20);
+    ok(d.docker(&["rm", "-f", "half", "hog"]));
+    assert_nothing_left(&d);
+}
+
+fn chrono_now() -> String {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string()
+}
+
+#[test]
+fn restart_policies() {
+    let d = daemon();
+    ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "flaky",
+        "--restart",
+        "on-failure:2",
+        "busybox",
+        "sh",
+        "-c",
+        "exit 1",
+    ]));
+    wait_until("two restarts then stop", Duration::from_secs(20), || {
+        let v = inspect(&d, "flaky");
+        v["State"]["Status"] == "exited" && v["RestartCount"] == 2
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(inspect(&d, "flaky")["RestartCount"], 2);
+    ok(d.docker(&["rm", "flaky"]));
+    assert_nothing_left(&d);
+}
+
+#[test]
+fn containers_survive_a_daemon_kill_and_come_back() {
+    let mut d = daemon();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let name = format!("live{i}");
+        ids.push(
+            ok(d.docker(&[
+                "run",
+                "-d",
+                "--name",
+                &name,
+                "busybox",
+                "sh",
+                "-c",
+                "i=0; while true; do echo tick$i; i=$((i+1)); sleep 0.1; done",
+            ]))
+            .trim()
+            .to_owned(),
+        );
+    }
+    ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "dies",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 1; exit 7",
+    ]));
+    ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "always",
+        "--restart",
+        "always",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 1; exit 1",
+    ]));
+    ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "stayed",
+        "--restart",
+        "unless-stopped",
+        "busybox",
+        "sleep",
+        "1000",
+    ]));
+    ok(d.docker(&["stop", "-t", "0", "stayed"]));
+    let pids: Vec<i64> = ids
+        .iter()
+        .map(|id| inspect(&d, id)["State"]["Pid"].as_i64().unwrap())
+        .collect();
+    d.kill9();
+    std::thread::sleep(Duration::from_secs(2));
+    for pid in &pids {
+        assert!(
+            std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            "container process {pid} died with the daemon"
+        );
+    }
+    d.launch().unwrap();
+    let ps = ok(d.docker(&["ps", "--format", "{{.Names}}"]));
+    for i in 0..5 {
+        assert!(ps.contains(&format!("live{i}")), "{ps}");
+    }
+    wait_until("exit recorded", Duration::from_secs(10), || {
+        inspect(&d, "dies")["State"]["Status"] == "exited"
+    });
+    assert_eq!(inspect(&d, "dies")["State"]["ExitCode"], 7);
+    assert_eq!(inspect(&d, "stayed")["State"]["Status"], "exited");
+    wait_until("always came back", Duration::from_secs(10), || {
+        inspect(&d, "always")["RestartCount"].as_i64().unwrap_or(0) >= 1
+    });
+    // Logs have no gap across the daemon's absence.
+    let logs = ok(d.docker(&["logs", "live0"]));
+    let ticks: Vec<u64> = logs
+        .lines()
+        .filter_map(|l| l.strip_prefix("tick")?.parse().ok())
+        .collect();
+    assert!(ticks.len() > 20, "{logs}");
+    assert!(
+        ticks.windows(2).all(|w| w[1] == w[0] + 1),
+        "gap in {ticks:?}"
+    );
+    let out = d.docker(&["exec", "live1", "echo", "still-here"]);
+    assert_eq!(ok(out), "still-here\n");
+    ok(d.docker(&["stop", "-t", "1", "live2"]));
+    let all: Vec<String> = ok(d.docker(&["ps", "-aq"]))
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let mut args = vec!["rm", "-f"];
+    args.extend(all.iter().map(String::as_str));
+    ok(d.docker(&args));
+    assert_nothing_left(&d);
+}
+
+#[test]
+fn api_errors_and_wait_conditions() {
+    let d = daemon();
+    let r = d.http("POST", "/containers/nope/start", &[], b"").unwrap();
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        r.text().trim_end(),
+        "{\"message\":\"No such container: nope\"}"
+    );
+    let r = d
+        .http(
+            "POST",
+            "/containers/create?name=a",
+            &[("Content-Type", "application/json")],
+            br#"{"Image":"nosuch"}"#,
+        )
+        .unwrap();
+    assert_eq!(r.status, 404);
+    assert!(
+        r.text().contains("No such image: nosuch:latest"),
+        "{}",
+        r.text()
+    );
+    let body = br#"{"Image":"busybox","Cmd":["true"]}"#;
+    let r = d
+        .http(
+            "POST",
+            "/containers/create?name=dup",
+            &[("Content-Type", "application/json")],
+            body,
+        )
+        .unwrap();
+    assert_eq!(r.status, 201);
+    let r = d
+        .http(
+            "POST",
+            "/containers/create?name=dup",
+            &[("Content-Type", "application/json")],
+            body,
+        )
+        .unwrap();
+    assert_eq!(r.status, 409);
+    assert!(r.text().contains("is already in use"), "{}", r.text());
+    let r = d
+        .http(
+            "POST",
+            "/containers/create?name=-bad",
+            &[("Content-Type", "application/json")],
+            body,
+        )
+        .unwrap();
+    assert_eq!(r.status, 400);
+    let r = d.http("POST", "/containers/dup/stop", &[], b"").unwrap();
+    assert_eq!(r.status, 304);
+    let r = d.http("POST", "/containers/dup/kill", &[], b"").unwrap();
+    assert_eq!(r.status, 409);
+    let r = d
+        .http("POST", "/containers/dup/wait?condition=bogus", &[], b"")
+        .unwrap();
+    assert_eq!(r.status, 400);
+    let r = d.http("POST", "/containers/dup/start", &[], b"").unwrap();
+    assert_eq!(r.status, 204);
+    let r = d.http("POST", "/containers/dup/wait", &[], b"").unwrap();
+    assert_eq!(r.status, 200);
+    let v: Value = serde_json::from_str(&r.text()).unwrap();
+    assert_eq!(v["StatusCode"], 0);
+    // An ID prefix works where an ID does; an image in use refuses deletion.
+    let id = inspect(&d, "dup")["Id"].as_str().unwrap().to_owned();
+    assert_eq!(inspect(&d, &id[..6])["Name"], "/dup");
+    let out = d.docker(&["rmi", "busybox"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("conflict"),
+        "{}",
+        text(&out)
+    );
+    let r = d.http("DELETE", "/containers/dup", &[], b"").unwrap();
+    assert_eq!(r.status, 204);
+    assert_nothing_left(&d);
+}
