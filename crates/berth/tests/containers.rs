@@ -571,3 +571,87 @@ fn api_errors_and_wait_conditions() {
     assert_eq!(r.status, 204);
     assert_nothing_left(&d);
 }
+
+/// Runs `command` under `script` (a real pty), feeding `steps` (delay, bytes) to it.
+fn in_pty(d: &TestDaemon, command: &str, steps: &[(u64, &[u8])]) -> Output {
+    let mut child = Command::new("script")
+        .args(["-qec", command, "/dev/null"])
+        .env("DOCKER_HOST", d.host())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (bsdutils)");
+    let mut stdin = child.stdin.take().unwrap();
+    for (delay, bytes) in steps {
+        std::thread::sleep(Duration::from_millis(*delay));
+        let _ = stdin.write_all(bytes);
+        let _ = stdin.flush();
+    }
+    std::thread::sleep(Duration::from_millis(800));
+    drop(stdin);
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() || start.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            return child.wait_with_output().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn interactive_tty_sizes_detaches_and_reattaches() {
+    let d = daemon();
+    let out = in_pty(
+        &d,
+        "stty rows 33 cols 101; docker run -it --name tty1 busybox sh",
+        &[
+            (1000, b"stty size; echo tty-$((40+2))\n"),
+            (600, b"\x10\x11"),
+        ],
+    );
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(screen.contains("33 101"), "{screen}");
+    assert!(screen.contains("tty-42"), "{screen}");
+    // ctrl-p ctrl-q left it running.
+    assert_eq!(out.status.code(), Some(0), "{screen}");
+    assert_eq!(inspect(&d, "tty1")["State"]["Running"], true);
+    let out = in_pty(
+        &d,
+        "docker attach tty1",
+        &[(1000, b"echo back-$((1+1))\n"), (400, b"exit 6\n")],
+    );
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(screen.contains("back-2"), "{screen}");
+    assert_eq!(out.status.code(), Some(6), "{screen}");
+    ok(d.docker(&["rm", "tty1"]));
+    assert_nothing_left(&d);
+}
+
+#[test]
+fn two_hundred_create_start_rm_cycles_leave_nothing_and_memory_flat() {
+    let d = daemon();
+    let rss = || -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", d.pid().unwrap())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap()
+    };
+    let mut after_warmup = 0;
+    for i in 0..200 {
+        ok(d.docker(&["run", "--rm", "busybox", "true"]));
+        if i == 20 {
+            after_warmup = rss();
+        }
+    }
+    let end = rss();
+    assert!(
+        end < after_warmup + 8 * 1024,
+        "daemon RSS grew from {after_warmup} KiB to {end} KiB over 180 runs"
+    );
+    assert_eq!(ok(d.docker(&["ps", "-aq"])), "");
+    assert_nothing_left(&d);
+}

@@ -49,8 +49,9 @@ impl Monitor {
             .min(READ_CHUNK);
         let mut buf = vec![0u8; room];
         match self.attaches[i].read_input(&mut buf) {
-            // The client's end of input closes the process's stdin only with stdin_once.
-            Some(0) if self.stdin_once => self.close_stdin_when_flushed = true,
+            // The client's end of input closes the process's stdin only with stdin_once,
+            // and never a TTY's (as moby: the terminal stays usable for the next attach).
+            Some(0) if self.stdin_once && !self.tty => self.close_stdin_when_flushed = true,
             Some(n) => self.stdin_buf.extend_from_slice(&buf[..n]),
             None => {}
         }

@@ -86,9 +86,10 @@ where
     res
 }
 
-/// Copies stdin to the shim until EOF (then half-closes) or the detach keys (then
-/// returns true). A partial match is held back and released when it stops matching.
-async fn pump_stdin<R, W>(mut from: R, mut to: W, keys: &[u8]) -> bool
+/// Copies stdin to the shim until EOF (then half-closes when `close_on_eof`) or the
+/// detach keys (then returns true). A partial match is held back and released when it
+/// stops matching.
+async fn pump_stdin<R, W>(mut from: R, mut to: W, keys: &[u8], close_on_eof: bool) -> bool
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -98,7 +99,9 @@ where
     loop {
         let n = match from.read(&mut buf).await {
             Ok(0) | Err(_) => {
-                let _ = to.shutdown().await;
+                if close_on_eof {
+                    let _ = to.shutdown().await;
+                }
                 return false;
             }
             Ok(n) => n,
@@ -130,12 +133,15 @@ where
 }
 
 /// Splices `client` and `shim` until the shim's side ends (the process exited) or the
-/// client detaches. `finish` runs before the client's connection closes (exec uses it to
-/// record the exit code first).
+/// client detaches. The client's EOF on stdin reaches the shim as a half-close only
+/// without a TTY (as moby: a TTY's stdin stays open for the next attach); a detach never
+/// closes it. `finish` runs before the client's connection closes (exec uses it to record
+/// the exit code first).
 pub async fn splice<C, Fut>(
     client: C,
     shim: tokio::net::UnixStream,
     stdin: bool,
+    tty: bool,
     detach_keys: Vec<u8>,
     finish: Option<Fut>,
 ) where
@@ -143,13 +149,14 @@ pub async fn splice<C, Fut>(
     Fut: Future<Output = ()>,
 {
     let (client_r, mut client_w) = tokio::io::split(client);
-    let (shim_r, shim_w) = shim.into_split();
+    // tokio::io::split, not into_split: dropping an owned write half would half-close.
+    let (shim_r, shim_w) = tokio::io::split(shim);
     let output = async {
         let mut shim_r = shim_r;
         let _ = tokio::io::copy(&mut shim_r, &mut client_w).await;
     };
     if stdin {
-        let input = pump_stdin(client_r, shim_w, &detach_keys);
+        let input = pump_stdin(client_r, shim_w, &detach_keys, !tty);
         tokio::pin!(output);
         tokio::pin!(input);
         tokio::select! {
@@ -164,8 +171,8 @@ pub async fn splice<C, Fut>(
             }
         }
     } else {
-        drop(shim_w);
         output.await;
+        drop(shim_w);
     }
     if let Some(f) = finish {
         f.await;
@@ -191,7 +198,7 @@ mod tests {
         let (mut client, server) = tokio::io::duplex(1024);
         let (sink_w, mut sink_r) = tokio::io::duplex(1024);
         client.write_all(b"ab\x10c\x10\x11tail").await.unwrap();
-        let detached = pump_stdin(server, sink_w, &[16, 17]).await;
+        let detached = pump_stdin(server, sink_w, &[16, 17], true).await;
         assert!(detached);
         let mut got = vec![0u8; 4];
         sink_r.read_exact(&mut got).await.unwrap();
@@ -204,7 +211,7 @@ mod tests {
         let (sink_w, mut sink_r) = tokio::io::duplex(1024);
         client.write_all(b"hi").await.unwrap();
         drop(client);
-        assert!(!pump_stdin(server, sink_w, &[16, 17]).await);
+        assert!(!pump_stdin(server, sink_w, &[16, 17], true).await);
         let mut got = Vec::new();
         sink_r.read_to_end(&mut got).await.unwrap();
         assert_eq!(got, b"hi");

@@ -306,6 +306,7 @@ async fn attach(
                     client,
                     shim,
                     stdin,
+                    tty,
                     detach_keys,
                     None::<std::future::Ready<()>>,
                 )
@@ -583,6 +584,7 @@ async fn exec_start(
             client,
             stream,
             stdin,
+            tty,
             hijack::DEFAULT_DETACH_KEYS.to_vec(),
             Some(async move {
                 exited.await;

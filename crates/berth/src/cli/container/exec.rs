@@ -18,6 +18,7 @@ use super::{encode_id, inspect_container, tty, values};
 use crate::cli::GlobalOptions;
 
 #[derive(clap::Args, Debug)]
+#[command(override_usage = "berth exec [OPTIONS] CONTAINER COMMAND [ARG...]")]
 pub struct ExecArgs {
     /// Detached mode: run command in the background
     #[arg(short = 'd', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_parser = values::go_bool)]

@@ -13,6 +13,7 @@ use crate::cli::query::Query;
 use crate::cli::GlobalOptions;
 
 #[derive(clap::Args, Debug)]
+#[command(override_usage = "berth top CONTAINER [ps OPTIONS]")]
 pub struct TopArgs {
     /// The container, then options for ps (flags end at the container).
     #[arg(value_name = "CONTAINER", required = true, num_args = 1.., trailing_var_arg = true)]
