@@ -188,16 +188,18 @@ fn docker() -> Option<&'static str> {
         .then_some(berth_testkit::DOCKER_CLI)
 }
 
-/// The create request of a run: its query and its body, with `Env` sorted (docker sends
-/// it in map order).
+/// The create request of a run: its query and its body, with `Env` and `Binds` sorted
+/// (docker sends them in Go map order, which is random).
 fn create_request(seen: &[Seen]) -> (BTreeMap<String, String>, Value) {
     let create = seen
         .iter()
         .find(|s| s.path == "/containers/create")
         .unwrap_or_else(|| panic!("no create request in {seen:?}"));
     let mut body: Value = serde_json::from_slice(&create.body).unwrap();
-    if let Some(env) = body["Env"].as_array_mut() {
-        env.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    for list in [&mut body["Env"], &mut body["HostConfig"]["Binds"]] {
+        if let Some(items) = list.as_array_mut() {
+            items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+        }
     }
     (create.query.clone(), body)
 }

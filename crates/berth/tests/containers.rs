@@ -655,3 +655,71 @@ fn two_hundred_create_start_rm_cycles_leave_nothing_and_memory_flat() {
     assert_eq!(ok(d.docker(&["ps", "-aq"])), "");
     assert_nothing_left(&d);
 }
+
+#[test]
+fn healthcheck_logs_follow_and_counts() {
+    let d = daemon();
+    ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "hc",
+        "--health-cmd",
+        "test -f /tmp/ok",
+        "--health-interval",
+        "300ms",
+        "--health-retries",
+        "2",
+        "busybox",
+        "sh",
+        "-c",
+        "for i in 1 2 3; do echo l$i; sleep 0.3; done; touch /tmp/ok; sleep 100",
+    ]));
+    wait_until("healthy", Duration::from_secs(15), || {
+        inspect(&d, "hc")["State"]["Health"]["Status"] == "healthy"
+    });
+    assert!(ok(d.docker(&["ps"])).contains("(healthy)"));
+    let events = ok(d.docker(&[
+        "events",
+        "--since",
+        "0",
+        "--until",
+        &(chrono_now().parse::<u64>().unwrap() + 1).to_string(),
+        "--filter",
+        "event=health_status",
+        "--format",
+        "{{.Action}}",
+    ]));
+    assert!(events.contains("health_status: healthy"), "{events}");
+    // `logs -f` on a running container streams until it stops.
+    let mut follow = Command::new(berth_testkit::DOCKER_CLI)
+        .args(["-H", &d.host(), "logs", "-f", "-t", "hc"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        follow.try_wait().unwrap().is_none(),
+        "logs -f ended while the container runs"
+    );
+    let info = ok(d.docker(&["info", "--format", "{{.Containers}} {{.ContainersRunning}}"]));
+    assert_eq!(info.trim(), "1 1");
+    let df = ok(d.docker(&[
+        "system",
+        "df",
+        "--format",
+        "{{.Type}} {{.TotalCount}} {{.Active}}",
+    ]));
+    assert!(df.contains("Containers 1 1"), "{df}");
+    ok(d.docker(&["stop", "-t", "0", "hc"]));
+    let out = follow.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines[0].ends_with(" l1") && lines[0].contains('T'),
+        "{text}"
+    );
+    ok(d.docker(&["rm", "hc"]));
+    assert_nothing_left(&d);
+}

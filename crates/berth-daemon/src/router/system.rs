@@ -139,12 +139,20 @@ pub async fn info(State(s): State<AppState>) -> Json<SystemInfo> {
         secure: Some(true),
         official: Some(true),
     };
+    let (mut running, mut paused, mut stopped) = (0i64, 0i64, 0i64);
+    for c in engine.containers.all() {
+        match c.snapshot().state.status {
+            berth_engine::containers::Status::Running => running += 1,
+            berth_engine::containers::Status::Paused => paused += 1,
+            _ => stopped += 1,
+        }
+    }
     Json(SystemInfo {
         id: Some(engine.id().to_owned()),
-        containers: Some(0),
-        containers_running: Some(0),
-        containers_paused: Some(0),
-        containers_stopped: Some(0),
+        containers: Some(running + paused + stopped),
+        containers_running: Some(running),
+        containers_paused: Some(paused),
+        containers_stopped: Some(stopped),
         images: Some(engine.images.count() as i64),
         driver: Some(driver.to_owned()),
         driver_status: Some(driver_status.into_iter().map(|(k, v)| vec![k, v]).collect()),
@@ -325,6 +333,12 @@ pub async fn df(State(s): State<AppState>, params: Params) -> Result<Response, A
     }
     let want = |t: &str| types.is_empty() || types.contains(&t);
     let engine = s.engine.clone();
+    let records: Vec<_> = engine
+        .containers
+        .all()
+        .iter()
+        .map(|c| c.snapshot())
+        .collect();
     let usage = tokio::task::spawn_blocking(move || engine.images.disk_usage())
         .await
         .map_err(|e| ApiError::new(berth_core::ErrorKind::Internal, e.to_string()))??;
@@ -344,14 +358,25 @@ pub async fn df(State(s): State<AppState>, params: Params) -> Result<Response, A
                     "Size": r.image.size,
                     "SharedSize": shared,
                     "Labels": r.image.config.labels(),
-                    "Containers": 0,
+                    "Containers": records.iter().filter(|c| c.image == r.image.id.to_string()).count(),
                 })
             })
             .collect();
         body.insert("Images".into(), serde_json::Value::Array(list));
     }
     if want("container") {
-        body.insert("Containers".into(), serde_json::json!([]));
+        let engine = s.engine.clone();
+        let rows = tokio::task::spawn_blocking(move || {
+            records
+                .iter()
+                .map(|r| {
+                    super::containers::views::summary(r, Some(super::containers::sizes(&engine, r)))
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| ApiError::new(berth_core::ErrorKind::Internal, e.to_string()))?;
+        body.insert("Containers".into(), serde_json::Value::Array(rows));
     }
     if want("volume") {
         body.insert("Volumes".into(), serde_json::json!([]));

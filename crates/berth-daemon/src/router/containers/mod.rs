@@ -94,7 +94,7 @@ async fn create(State(s): State<AppState>, p: Params, body: Bytes) -> Result<Res
         .into_response())
 }
 
-fn sizes(engine: &Engine, rec: &ctr::ContainerRecord) -> views::Sizes {
+pub(crate) fn sizes(engine: &Engine, rec: &ctr::ContainerRecord) -> views::Sizes {
     let rw = engine.images.layers().snapshot_usage(&rec.id).unwrap_or(0) as i64;
     let image = engine
         .images

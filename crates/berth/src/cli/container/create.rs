@@ -20,7 +20,10 @@ use crate::cli::query::Query;
 use crate::cli::GlobalOptions;
 
 #[derive(clap::Args, Debug)]
-#[command(disable_help_flag = true, override_usage = "berth create [OPTIONS] IMAGE [COMMAND] [ARG...]")]
+#[command(
+    disable_help_flag = true,
+    override_usage = "berth create [OPTIONS] IMAGE [COMMAND] [ARG...]"
+)]
 pub struct CreateArgs {
     #[command(flatten)]
     pub opts: ContainerOptions,

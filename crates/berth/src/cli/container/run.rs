@@ -21,7 +21,10 @@ use crate::cli::query::Query;
 use crate::cli::GlobalOptions;
 
 #[derive(clap::Args, Debug)]
-#[command(disable_help_flag = true, override_usage = "berth run [OPTIONS] IMAGE [COMMAND] [ARG...]")]
+#[command(
+    disable_help_flag = true,
+    override_usage = "berth run [OPTIONS] IMAGE [COMMAND] [ARG...]"
+)]
 pub struct RunArgs {
     /// Run container in background and print container ID
     #[arg(short = 'd', long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_parser = values::go_bool)]
