@@ -42,4 +42,17 @@ docker import -c 'CMD ["sh"]' "$work/busybox.tar" busybox:latest
 "$BERTH" images
 "$BERTH" save busybox | "$BERTH" load
 docker history busybox
+echo
+echo "== running containers"
+docker run --rm busybox echo "hello from a container started by the docker CLI"
+"$BERTH" run --rm busybox sh -c 'echo "hello from $(hostname), uid $(id -u), $(grep -c ^ /proc/self/mountinfo) mounts"'
+echo "piped through stdin" | "$BERTH" run --rm -i busybox cat
+"$BERTH" run -d --name demo-worker busybox sh -c 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done'
+sleep 1
+"$BERTH" ps
+"$BERTH" exec demo-worker sh -c 'echo "exec sees PID 1: $(cat /proc/1/cmdline | tr "\0" " ")"'
+"$BERTH" logs --tail 3 demo-worker
+"$BERTH" stop -t 1 demo-worker
+"$BERTH" ps -a
+"$BERTH" rm demo-worker
 docker system df

@@ -196,8 +196,8 @@ fn create_request(seen: &[Seen]) -> (BTreeMap<String, String>, Value) {
         .find(|s| s.path == "/containers/create")
         .unwrap_or_else(|| panic!("no create request in {seen:?}"));
     let mut body: Value = serde_json::from_slice(&create.body).unwrap();
-    for list in [&mut body["Env"], &mut body["HostConfig"]["Binds"]] {
-        if let Some(items) = list.as_array_mut() {
+    for pointer in ["/Env", "/HostConfig/Binds"] {
+        if let Some(items) = body.pointer_mut(pointer).and_then(Value::as_array_mut) {
             items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
         }
     }
