@@ -95,3 +95,62 @@ bench_wait_for_ping() {
     done
     return 1
 }
+
+# Sum, in KiB, of one field of /proc/PID/smaps_rollup (Rss:, Pss:, …) over the given PIDs;
+# PIDs that are gone or unreadable count for nothing.
+bench_smaps_sum_kib() {
+    local field=$1 p kib total=0
+    shift
+    for p in "$@"; do
+        kib=$(awk -v f="$field" '$1 == f {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null) || continue
+        [[ $kib =~ ^[0-9]+$ ]] && total=$((total + kib))
+    done
+    echo "$total"
+}
+
+bench_kib_to_mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# The directory of cgroup REL (a path from each hierarchy's root) in every mounted hierarchy
+# where it exists: one on a pure cgroup v2 host, one per controller (and unified) on v1.
+bench_cgroup_dirs() {
+    local rel=${1#/} top
+    [[ -n $rel ]] || return 0
+    if [[ -e /sys/fs/cgroup/cgroup.controllers ]]; then
+        [[ -d /sys/fs/cgroup/$rel ]] && echo "/sys/fs/cgroup/$rel"
+        return 0
+    fi
+    for top in /sys/fs/cgroup/*/; do
+        [[ -d $top$rel ]] && echo "$top$rel"
+    done
+    return 0
+}
+
+# PIDs in cgroup REL or any cgroup below it.
+bench_cgroup_pids() {
+    local dir
+    for dir in $(bench_cgroup_dirs "$1"); do
+        find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null
+    done | sort -un
+}
+
+# Kills every process left in cgroup REL and below (thawing frozen ones first), then removes
+# those cgroups, deepest first, retrying for up to 10 s while the processes die.
+bench_remove_cgroups() {
+    local rel=$1 i dir pid d
+    [[ -n ${rel#/} ]] || return 0
+    for ((i = 0; i < 100; i++)); do
+        for dir in $(bench_cgroup_dirs "$rel"); do
+            find "$dir" -name freezer.state -exec sh -c 'for f; do echo THAWED >"$f"; done' sh {} + 2>/dev/null
+            find "$dir" -name cgroup.freeze -exec sh -c 'for f; do echo 0 >"$f"; done' sh {} + 2>/dev/null
+        done
+        for pid in $(bench_cgroup_pids "$rel"); do
+            if ((pid > 1)); then kill -s KILL "$pid" 2>/dev/null || true; fi
+        done
+        for dir in $(bench_cgroup_dirs "$rel"); do
+            find "$dir" -depth -type d -print 2>/dev/null | while read -r d; do rmdir "$d" 2>/dev/null; done
+        done
+        if [[ -z $(bench_cgroup_dirs "$rel") ]]; then return 0; fi
+        sleep 0.1
+    done
+    bench_note "could not remove cgroup $rel: $(bench_cgroup_dirs "$rel" | tr '\n' ' ')"
+}

@@ -4,10 +4,12 @@
 # For each started daemon NAME (berth, reference) these are set:
 #   BENCH_SOCK[NAME]  its unix socket      BENCH_PID[NAME]  its main process
 #   BENCH_DIR[NAME]   its temp dir (data root, exec root, socket, pidfile and log are inside)
+#   BENCH_CGROUP_PARENT[NAME]  its containers' cgroup parent, $BENCH_CGROUP/NAME, so that
+#                     what they leave can be found and removed
 # BENCH_DAEMONS lists the names that answered /_ping, in table order; BENCH_SKIPPED[NAME]
 # says why a daemon is missing from the run.
 
-declare -gA BENCH_SOCK=() BENCH_PID=() BENCH_DIR=() BENCH_SKIPPED=()
+declare -gA BENCH_SOCK=() BENCH_PID=() BENCH_DIR=() BENCH_CGROUP_PARENT=() BENCH_SKIPPED=()
 BENCH_DAEMONS=()
 
 bench_daemon_dir() {
@@ -17,6 +19,7 @@ bench_daemon_dir() {
     mkdir -p "$dir/data" "$dir/exec"
     BENCH_DIR[$name]=$dir
     BENCH_SOCK[$name]=$dir/daemon.sock
+    BENCH_CGROUP_PARENT[$name]=$BENCH_CGROUP/$name
     bench_on_exit "bench_stop_daemon $name"
 }
 
@@ -54,10 +57,11 @@ bench_start_reference() {
     local dockerd_cmd=(dockerd --config-file "$dir/daemon.json"
         --data-root "$dir/data" --exec-root "$dir/exec"
         -H "unix://${BENCH_SOCK[reference]}" --pidfile "$dir/daemon.pid"
+        --cgroup-parent "${BENCH_CGROUP_PARENT[reference]}"
         --bridge none --iptables=false --ip-masq=false --ip6tables=false
         --userland-proxy=false --log-level warn)
     # shellcheck disable=SC2016 # expanded by the inner sh
-    local isolate='mount -t tmpfs -o mode=0755,size=16m berth-bench /run &&
+    local isolate='mount -t tmpfs -o mode=0755,size=64m berth-bench /run &&
         mount -t tmpfs -o mode=0755,size=1m berth-bench /etc/docker && exec "$@"'
     bench_launch_daemon reference unshare --mount --propagation private -- \
         sh -c "$isolate" sh "${dockerd_cmd[@]}" ||
@@ -75,7 +79,8 @@ bench_start_berth() {
     local dir=${BENCH_DIR[berth]}
     if ! bench_launch_daemon berth "$BENCH_BERTH" daemon \
         --data-root "$dir/data" --exec-root "$dir/exec" \
-        -H "unix://${BENCH_SOCK[berth]}" --pidfile "$dir/daemon.pid"; then
+        -H "unix://${BENCH_SOCK[berth]}" --pidfile "$dir/daemon.pid" \
+        --cgroup-parent "${BENCH_CGROUP_PARENT[berth]}"; then
         BENCH_SKIPPED[berth]="berth daemon did not answer /_ping (log: $BENCH_OUT_DIR/berth-daemon.log)"
         bench_note "skipping berth: ${BENCH_SKIPPED[berth]}"
         bench_keep_log berth
@@ -100,8 +105,9 @@ bench_daemon_pids() {
     } | sort -un
 }
 
-# Stops daemon NAME by PID (SIGTERM, then SIGKILL), then its leftover processes, unmounts
-# anything under its dir and removes the dir. Safe to call twice.
+# Stops daemon NAME by PID (SIGTERM, then SIGKILL), then its leftover processes and whatever
+# is left in its containers' cgroups, unmounts anything under its dir and removes the dir and
+# the cgroups. Safe to call twice.
 bench_stop_daemon() {
     local name=$1
     local dir=${BENCH_DIR[$name]:-} pid=${BENCH_PID[$name]:-} leftovers p
@@ -117,6 +123,7 @@ bench_stop_daemon() {
     for p in $(bench_pids_mentioning "$dir"); do
         bench_kill_pid_and_wait "$p" KILL 5
     done
+    bench_remove_cgroups "${BENCH_CGROUP_PARENT[$name]:-}"
     bench_keep_log "$name"
     bench_unmount_under "$dir"
     rm -rf --one-file-system "$dir" 2>/dev/null || rm -rf "$dir" || bench_note "could not remove $dir"

@@ -1,10 +1,11 @@
 # shellcheck shell=bash
-# Installs the reference engine (Debian's docker.io: dockerd 20.10, containerd, runc) if missing,
+# Installs the reference engine (Debian's docker.io: dockerd 20.10, containerd, runc) and the
+# static busybox the container workloads' image is built from, if missing,
 # without letting the package start the system services, and keeps the docker CLI 28 at
 # /usr/local/bin/docker the one the benchmarks drive.
 
 # Debian packages the harness needs; each entry is "package:command-it-provides".
-BENCH_APT_PACKAGES=(docker.io:dockerd containerd:containerd runc:runc curl:curl)
+BENCH_APT_PACKAGES=(docker.io:dockerd containerd:containerd runc:runc curl:curl busybox-static:busybox)
 
 POLICY_RC=/usr/sbin/policy-rc.d
 

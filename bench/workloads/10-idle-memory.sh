@@ -37,5 +37,3 @@ workload_idle_memory() {
     bench_result "idle PSS, whole process tree (MiB)" "$(bench_kib_to_mib "$pss")"
     bench_result "idle processes (count)" "$count"
 }
-
-bench_kib_to_mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }

@@ -44,10 +44,23 @@ enum Cmd {
         #[arg(trailing_var_arg = true, required = true, num_args = 1..)]
         argv: Vec<String>,
     },
+    /// Time one round of copies of a command started at once
+    Parallel {
+        /// Untimed rounds first
+        #[arg(long, default_value_t = 1)]
+        warmup: usize,
+        /// Copies started together
+        #[arg(long, default_value_t = 20)]
+        jobs: usize,
+        /// The command and its arguments
+        #[arg(trailing_var_arg = true, required = true, num_args = 1..)]
+        argv: Vec<String>,
+    },
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    let mut wall = None;
     let samples = match cli.command {
         Cmd::Http {
             socket,
@@ -58,11 +71,21 @@ fn main() -> Result<()> {
             .with_context(|| format!("timing GET {path} on {}", socket.display()))?,
         Cmd::Exec { warmup, runs, argv } => berth_bench::command::time_runs(&argv, warmup, runs)
             .with_context(|| format!("timing {}", argv.join(" ")))?,
+        Cmd::Parallel { warmup, jobs, argv } => {
+            let round = berth_bench::command::time_parallel(&argv, warmup, jobs)
+                .with_context(|| format!("timing {jobs} parallel {}", argv.join(" ")))?;
+            wall = Some(round.wall);
+            round.runs
+        }
     };
     let Some(summary) = Summary::of(&samples) else {
         bail!("no timed samples (count was 0)");
     };
     print!("{}", render(&summary));
+    if let Some(wall) = wall {
+        // First spawn to last exit of the whole round.
+        println!("wall_us={:.3}", wall.as_secs_f64() * 1e6);
+    }
     Ok(())
 }
 

@@ -45,6 +45,20 @@ fn init_logging(config: &DaemonConfig) {
         .try_init();
 }
 
+/// The static init program built by build.rs from init/main.rs (`--init`).
+const INIT_PROGRAM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/berth-init"));
+
+/// Writes the embedded init program to `<exec-root>/berth-init` (0755, atomically), where
+/// containers started with `--init` bind-mount it from.
+fn install_init(exec_root: &std::path::Path) -> Result<std::path::PathBuf> {
+    std::fs::create_dir_all(exec_root)
+        .with_context(|| format!("create exec root {}", exec_root.display()))?;
+    let path = exec_root.join("berth-init");
+    berth_engine::fsutil::atomic_write(&path, INIT_PROGRAM, 0o755)
+        .with_context(|| format!("write {}", path.display()))?;
+    Ok(path)
+}
+
 /// Runs the daemon until SIGTERM or SIGINT.
 pub fn run(args: DaemonArgs) -> Result<()> {
     let config = DaemonConfig::load(&args)?;
@@ -64,6 +78,7 @@ pub fn run(args: DaemonArgs) -> Result<()> {
         log_driver: config.log_driver.clone(),
         log_opts: config.log_opts.clone(),
         berth_exe: std::env::current_exe().context("locate the berth binary")?,
+        init_path: Some(install_init(&config.exec_root)?),
     })?;
     lock::write_pidfile(&config.pidfile)?;
 

@@ -30,6 +30,8 @@ pub struct EngineConfig {
     pub log_opts: std::collections::HashMap<String, String>,
     /// The `berth` binary the daemon runs as `berth shim`.
     pub berth_exe: PathBuf,
+    /// The static init program `--init` bind-mounts as /sbin/docker-init.
+    pub init_path: Option<PathBuf>,
 }
 
 /// The settings `SIGHUP` can change without a restart.
@@ -62,6 +64,7 @@ impl Engine {
             data_root: config.data_root.clone(),
             exec_root: config.exec_root.clone(),
             berth_exe: config.berth_exe.clone(),
+            init_path: config.init_path.clone(),
             cgroup_parent: config
                 .cgroup_parent
                 .clone()
@@ -188,6 +191,7 @@ mod tests {
             log_driver: "json-file".into(),
             log_opts: Default::default(),
             berth_exe: "/bin/false".into(),
+            init_path: None,
         }
     }
 

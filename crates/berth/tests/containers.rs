@@ -391,7 +391,7 @@ fn restart_policies() {
 fn containers_survive_a_daemon_kill_and_come_back() {
     let mut d = daemon();
     let mut ids = Vec::new();
-    for i in 0..5 {
+    for i in 0..20 {
         let name = format!("live{i}");
         ids.push(
             ok(d.docker(&[
@@ -456,7 +456,7 @@ fn containers_survive_a_daemon_kill_and_come_back() {
     }
     d.launch().unwrap();
     let ps = ok(d.docker(&["ps", "--format", "{{.Names}}"]));
-    for i in 0..5 {
+    for i in 0..20 {
         assert!(ps.contains(&format!("live{i}")), "{ps}");
     }
     wait_until("exit recorded", Duration::from_secs(10), || {
@@ -721,5 +721,51 @@ fn healthcheck_logs_follow_and_counts() {
         "{text}"
     );
     ok(d.docker(&["rm", "hc"]));
+    assert_nothing_left(&d);
+}
+
+#[test]
+fn init_runs_as_pid_1_reaps_and_passes_exit_codes() {
+    let d = daemon();
+    let out = ok(d.docker(&[
+        "run",
+        "--rm",
+        "--init",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /proc/1/cmdline | tr '\\0' ' '",
+    ]));
+    assert!(out.starts_with("/sbin/docker-init -- sh -c"), "{out}");
+    let out = d.docker(&["run", "--rm", "--init", "busybox", "sh", "-c", "exit 3"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    // An orphan's zombie is reaped by the init, not left behind.
+    let out = ok(d.docker(&[
+        "run",
+        "--rm",
+        "--init",
+        "busybox",
+        "sh",
+        "-c",
+        "sh -c 'sleep 0.2 &' ; sleep 1; ps -o stat | grep -c Z || true",
+    ]));
+    assert_eq!(out.trim(), "0", "{out}");
+    // Signals reach the command: stop is quick, exit is the trap's.
+    ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "inited",
+        "--init",
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'exit 9' TERM; while true; do sleep 0.1; done",
+    ]));
+    let start = Instant::now();
+    ok(d.docker(&["stop", "inited"]));
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert_eq!(inspect(&d, "inited")["State"]["ExitCode"], 9);
+    ok(d.docker(&["rm", "inited"]));
     assert_nothing_left(&d);
 }

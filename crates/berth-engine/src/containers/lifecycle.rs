@@ -317,6 +317,7 @@ async fn start_process(engine: &Arc<Engine>, c: &Arc<Container>) -> Result<(), E
         &c.paths,
         &exec_user,
         cgroups.clone(),
+        settings.init_path.as_deref(),
         &resolve_container,
     )
     .map_err(EngineError::InvalidParameter)?;

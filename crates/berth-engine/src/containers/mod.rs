@@ -132,6 +132,8 @@ pub struct ContainerSettings {
     pub exec_root: PathBuf,
     /// The `berth` binary, run as `berth shim`.
     pub berth_exe: PathBuf,
+    /// The static `--init` program, if the daemon has one.
+    pub init_path: Option<PathBuf>,
     /// cgroup under which containers' cgroups are made (`<parent>/<id>`).
     pub cgroup_parent: String,
     /// Default log driver and options (`--log-driver`, `--log-opt`).

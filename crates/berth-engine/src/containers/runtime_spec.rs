@@ -12,6 +12,9 @@ use serde_json::{json, Value};
 use super::record::{ContainerPaths, ContainerRecord};
 use super::user::ExecUser;
 
+/// Where `--init` puts its program, as Docker does.
+pub const INIT_IN_CONTAINER: &str = "/sbin/docker-init";
+
 /// Docker's create-time checks of HostConfig; `Err` is a 400 message.
 pub fn validate(hc: &HostConfig) -> Result<(), String> {
     if let Some(policy) = &hc.restart_policy {
@@ -186,6 +189,7 @@ pub fn build(
     paths: &ContainerPaths,
     user: &ExecUser,
     cgroups_path: String,
+    init_path: Option<&std::path::Path>,
     resolve_container: &dyn Fn(&str, &str) -> Result<PathBuf, String>,
 ) -> Result<ContainerSpec, String> {
     let hc = &rec.host_config;
@@ -212,6 +216,12 @@ pub fn build(
     }
     let mut args = vec![rec.path.clone()];
     args.extend(rec.args.iter().cloned());
+    let mut init_mount = None;
+    if hc.init == Some(true) {
+        let path = init_path.ok_or("--init is not available: the daemon has no init program")?;
+        args.splice(0..0, [INIT_IN_CONTAINER.to_owned(), "--".to_owned()]);
+        init_mount = Some(bind_file(path, INIT_IN_CONTAINER, true));
+    }
 
     let readonly_etc = hc.readonly_rootfs.unwrap_or(false);
     let mut mounts = vec![
@@ -219,6 +229,7 @@ pub fn build(
         bind_file(&paths.hostname(), "/etc/hostname", readonly_etc),
         bind_file(&paths.hosts(), "/etc/hosts", readonly_etc),
     ];
+    mounts.extend(init_mount);
     let mut tmpfs: Vec<(&String, &String)> = hc.tmpfs.iter().flatten().collect();
     tmpfs.sort();
     for (target, opts) in tmpfs {

@@ -15,7 +15,7 @@ use super::opts::ContainerOptions;
 use super::resize::{self, Target};
 use super::status::{run_failure, StatusError};
 use super::stream::{stream, StreamEnd, StreamOptions};
-use super::wait::{status_of, wait_request, WaitResult};
+use super::wait::{exit_status, status_of, wait_request, WaitResult};
 use super::{encode_id, signals, tty, values};
 use crate::cli::query::Query;
 use crate::cli::GlobalOptions;
@@ -171,11 +171,8 @@ pub async fn run(g: &GlobalOptions, args: RunArgs) -> Result<ExitCode> {
                 Ok(Ok(StreamEnd::Finished)) | Err(_) => exit_with(status_of(status).await),
             }
         }
-        code = &mut status => {
-            let code = match code {
-                Ok(r) => status_of(tokio::spawn(async move { r })).await,
-                Err(_) => 125,
-            };
+        result = &mut status => {
+            let code = exit_status(result);
             // The output may still be draining; without it there is nothing to wait for.
             if !streams.stdout && !streams.stderr {
                 streaming.abort();

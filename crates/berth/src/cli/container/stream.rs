@@ -172,20 +172,13 @@ pub async fn stream(conn: Hijacked, opts: &StreamOptions) -> Result<StreamEnd> {
         if !has_output {
             return std::future::pending::<Result<()>>().await;
         }
-        let mut sink = tokio::io::sink();
-        let mut stdout = tokio::io::stdout();
-        let mut stderr = tokio::io::stderr();
         if tty {
-            copy_flushing(reader, &mut stdout).await
-        } else {
-            let out: &mut (dyn tokio::io::AsyncWrite + Unpin + Send) =
-                if stdout_on { &mut stdout } else { &mut sink };
-            let mut sink2 = tokio::io::sink();
-            let err: &mut (dyn tokio::io::AsyncWrite + Unpin + Send) =
-                if stderr_on { &mut stderr } else { &mut sink2 };
-            stdcopy::demux(reader, out, err).await?;
-            Ok(())
+            return copy_flushing(reader, &mut tokio::io::stdout()).await;
         }
+        let mut out = writer_or_sink(stdout_on, tokio::io::stdout());
+        let mut err = writer_or_sink(stderr_on, tokio::io::stderr());
+        stdcopy::demux(reader, &mut out, &mut err).await?;
+        Ok(())
     });
 
     let stdin_on = opts.stdin;
@@ -235,6 +228,18 @@ pub async fn stream(conn: Hijacked, opts: &StreamOptions) -> Result<StreamEnd> {
     };
     drop(raw);
     Ok(end)
+}
+
+/// `w` when that stream is attached; otherwise its frames go nowhere.
+fn writer_or_sink<W>(attached: bool, w: W) -> Box<dyn tokio::io::AsyncWrite + Unpin + Send>
+where
+    W: tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    if attached {
+        Box::new(w)
+    } else {
+        Box::new(tokio::io::sink())
+    }
 }
 
 fn flatten(r: Result<Result<()>, tokio::task::JoinError>) -> Result<()> {

@@ -54,7 +54,12 @@ pub fn parse_wait_body(body: &[u8]) -> WaitResult {
 
 /// docker's `waitExitOrRemoved`: an exit status, 125 when waiting failed.
 pub async fn status_of(task: JoinHandle<WaitResult>) -> i64 {
-    match task.await {
+    exit_status(task.await)
+}
+
+/// The exit status of a finished wait; failures are reported and become 125.
+pub fn exit_status(result: Result<WaitResult, tokio::task::JoinError>) -> i64 {
+    match result {
         Ok(WaitResult::Exited(code)) => code,
         Ok(WaitResult::Failed(msg)) => {
             eprintln!("Error waiting for container: {msg}");
