@@ -769,3 +769,75 @@ fn init_runs_as_pid_1_reaps_and_passes_exit_codes() {
     ok(d.docker(&["rm", "inited"]));
     assert_nothing_left(&d);
 }
+
+#[test]
+fn exec_tty_stats_and_log_time_windows() {
+    let d = daemon();
+    ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "svc",
+        "busybox",
+        "sh",
+        "-c",
+        "echo early; sleep 2; echo late; sleep 100",
+    ]));
+    let out = in_pty(
+        &d,
+        "stty rows 20 cols 70; docker exec -it svc sh",
+        &[(800, b"stty size; tty; exit 7\n")],
+    );
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        screen.contains("20 70") && screen.contains("/dev/pts/"),
+        "{screen}"
+    );
+    assert_eq!(out.status.code(), Some(7), "{screen}");
+    let stats = ok(d.docker(&[
+        "stats",
+        "--no-stream",
+        "--format",
+        "{{.Name}} {{.MemUsage}} {{.PIDs}}",
+        "svc",
+    ]));
+    let fields: Vec<&str> = stats.split_whitespace().collect();
+    assert_eq!(fields[0], "svc", "{stats}");
+    assert!(fields[1].ends_with("B") && fields[1] != "0B", "{stats}");
+    assert!(
+        fields.last().unwrap().parse::<u32>().unwrap() >= 1,
+        "{stats}"
+    );
+    wait_until("late line", Duration::from_secs(10), || {
+        ok(d.docker(&["logs", "svc"])).contains("late")
+    });
+    let ts = ok(d.docker(&["logs", "-t", "svc"]));
+    let late_time = ts
+        .lines()
+        .find(|l| l.ends_with(" late"))
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    let since = ok(d.docker(&["logs", "--since", &late_time, "svc"]));
+    assert_eq!(since, "late\n");
+    let until = ok(d.docker(&["logs", "--until", &late_time, "svc"]));
+    assert!(until.starts_with("early\n"), "{until}");
+    // CVE-2024-21626: an exec's working directory under /proc/self/fd reaches no host path.
+    let out = d.docker(&[
+        "exec",
+        "-w",
+        "/proc/self/fd/7",
+        "svc",
+        "ls",
+        "../../../../..",
+    ]);
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("berth-test"),
+        "{}",
+        text(&out)
+    );
+    ok(d.docker(&["rm", "-f", "svc"]));
+    assert_nothing_left(&d);
+}

@@ -292,10 +292,21 @@ pub async fn exec_start(
             .map_err(|e| internal(e.to_string()))?,
         )
     };
-    let pid = shim
-        .start()
-        .await
-        .map_err(|e| internal(format!("OCI runtime exec failed: {e}: unknown")))?;
+    let pid = match shim.start().await {
+        Ok(pid) => pid,
+        Err(e) => {
+            // The shim records the failure and exits; collect it and leave nothing behind.
+            let code =
+                match tokio::time::timeout(std::time::Duration::from_secs(5), shim.wait()).await {
+                    Ok(Ok(s)) => i64::from(s.exit_code),
+                    _ => 126,
+                };
+            let _ = std::fs::remove_dir_all(&dir);
+            lock(&exec.record).exit_code = Some(code);
+            exec.done.send_replace(true);
+            return Err(internal(format!("OCI runtime exec failed: {e}: unknown")));
+        }
+    };
     {
         let mut r = lock(&exec.record);
         r.running = true;
