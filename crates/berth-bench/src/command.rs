@@ -166,10 +166,7 @@ mod tests {
         assert!(round.wall >= Duration::from_millis(300), "{round:?}");
         // Four sequential sleeps would take 1.2 s.
         assert!(round.wall < Duration::from_millis(900), "{round:?}");
-        assert!(round
-            .runs
-            .iter()
-            .all(|r| *r >= Duration::from_millis(300)));
+        assert!(round.runs.iter().all(|r| *r >= Duration::from_millis(300)));
     }
 
     #[test]
