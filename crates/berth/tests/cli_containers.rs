@@ -1,9 +1,6 @@
 //! The container commands of `berth` end to end, against a berth daemon, next to the real
 //! docker CLI: both must print the same and exit the same (`run`, exit statuses, stdin,
 //! `ps`, `logs`, `exec`, `stop`, `rm`).
-//!
-//! Ignored for now: enabled when the daemon serves containers. Run them with
-//! `cargo test -p berth --test cli_containers -- --ignored`.
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -89,7 +86,6 @@ fn cells(line: &str) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "enabled when the daemon serves containers"]
 fn run_rm_echo_prints_and_exits_zero() {
     let d = daemon();
     let out = same(&d, &["run", "--rm", "busybox", "echo", "hello", "world"]);
@@ -112,7 +108,6 @@ fn run_rm_echo_prints_and_exits_zero() {
 }
 
 #[test]
-#[ignore = "enabled when the daemon serves containers"]
 fn exit_statuses_follow_docker() {
     let d = daemon();
     let out = same(&d, &["run", "--rm", "busybox", "sh", "-c", "exit 3"]);
@@ -133,7 +128,6 @@ fn exit_statuses_follow_docker() {
 }
 
 #[test]
-#[ignore = "enabled when the daemon serves containers"]
 fn interactive_stdin_reaches_the_container() {
     let d = daemon();
     let input = b"line one\nline two\n";
@@ -146,7 +140,6 @@ fn interactive_stdin_reaches_the_container() {
 }
 
 #[test]
-#[ignore = "enabled when the daemon serves containers"]
 fn ps_shows_docker_columns() {
     let d = daemon();
     ok(d.docker(&["run", "-d", "--name", "sleeper", "busybox", "sleep", "300"]));
@@ -212,7 +205,6 @@ fn ps_shows_docker_columns() {
 }
 
 #[test]
-#[ignore = "enabled when the daemon serves containers"]
 fn logs_split_streams_and_take_flags() {
     let d = daemon();
     ok(d.docker(&[
@@ -234,7 +226,6 @@ fn logs_split_streams_and_take_flags() {
 }
 
 #[test]
-#[ignore = "enabled when the daemon serves containers"]
 fn exec_runs_in_the_container() {
     let d = daemon();
     ok(d.docker(&["run", "-d", "--name", "box", "busybox", "sleep", "300"]));
@@ -270,7 +261,6 @@ fn exec_runs_in_the_container() {
 }
 
 #[test]
-#[ignore = "enabled when the daemon serves containers"]
 fn stop_and_rm_report_like_docker() {
     let d = daemon();
     for name in ["d1", "b1"] {

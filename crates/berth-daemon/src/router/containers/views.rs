@@ -246,10 +246,15 @@ pub fn inspect(
 
 /// One row of `GET /containers/json`.
 pub fn summary(rec: &ContainerRecord, sizes: Option<Sizes>) -> Value {
+    // moby quotes arguments that contain a space.
     let mut command = rec.path.clone();
     for a in &rec.args {
         command.push(' ');
-        command.push_str(a);
+        if a.contains(' ') {
+            command.push_str(&format!("'{a}'"));
+        } else {
+            command.push_str(a);
+        }
     }
     let mut out = json!({
         "Id": rec.id,

@@ -3,12 +3,16 @@
 //! `NetworkingConfig`), including the fields Go always sends empty.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
+use super::kvfile::{dedupe_env, read_kv_strings};
+use super::mounts::{device, is_cdi_name, split_volumes};
+use super::network::network_endpoints;
+use super::network::{network_name, validate_mac};
 use super::opts::ContainerOptions;
-use super::values::{self, NetworkAttachment};
+use super::ports::{expose, ports};
+use super::values;
 
 /// A parsed create request, and what the client side of `run` needs from it.
 #[derive(Debug, Clone)]
@@ -667,25 +671,6 @@ mod tests {
         assert_eq!(
             error(&["--network-alias", "web", "busybox"]),
             "network-scoped aliases are only supported for user-defined networks"
-        );
-    }
-
-    #[test]
-    fn env_files_are_read_before_flags() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("env");
-        std::fs::write(
-            &f,
-            "\u{feff}# comment\nFROM_FILE=1\n  SPACED=2\nBERTH_TEST_SURELY_UNSET\n",
-        )
-        .unwrap();
-        let env = read_kv_strings(&[f.display().to_string()], &["X=y".into()], true).unwrap();
-        assert_eq!(env, ["FROM_FILE=1", "SPACED=2", "X=y"]);
-        std::fs::write(&f, "BAD KEY=1\n").unwrap();
-        let e = read_kv_strings(&[f.display().to_string()], &[], true).unwrap_err();
-        assert!(
-            e.ends_with("variable 'BAD KEY' contains whitespaces"),
-            "{e}"
         );
     }
 }

@@ -10,7 +10,7 @@ use clap::ArgAction;
 use http::Method;
 use serde_json::{json, Map, Value};
 
-use super::config::read_kv_strings;
+use super::kvfile::read_kv_strings;
 use super::resize::{self, Target};
 use super::run::exit_with;
 use super::stream::{stream, StreamEnd, StreamOptions};

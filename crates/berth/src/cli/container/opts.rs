@@ -5,8 +5,8 @@
 use clap::ArgAction;
 use serde_json::Value;
 
+use super::network::NetworkAttachment;
 use super::values;
-use super::values::NetworkAttachment;
 
 #[derive(clap::Args, Debug, Default, Clone)]
 pub struct ContainerOptions {
@@ -136,7 +136,7 @@ pub struct ContainerOptions {
     #[arg(short = 'P', long = "publish-all", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = ArgAction::Set, value_parser = values::go_bool)]
     pub publish_all: bool,
     /// Connect a container to a network
-    #[arg(long = "network", alias = "net", value_parser = values::network)]
+    #[arg(long = "network", alias = "net", value_parser = super::network::network)]
     pub network: Vec<NetworkAttachment>,
     /// Add network-scoped alias for the container
     #[arg(long = "network-alias", alias = "net-alias")]
@@ -164,7 +164,7 @@ pub struct ContainerOptions {
     #[arg(short = 'v', long = "volume")]
     pub volumes: Vec<String>,
     /// Attach a filesystem mount to the container
-    #[arg(long = "mount", value_parser = values::mount)]
+    #[arg(long = "mount", value_parser = super::mounts::mount)]
     pub mounts: Vec<Value>,
 
     /// Command to run to check health
