@@ -118,9 +118,11 @@ fn run_monitor(config: &ShimConfig, state_dir: &Path, ready: OwnedFd) -> ExitCod
             ExitCode::SUCCESS
         }
         Err(message) => {
-            let _ = ready.write_all(format!("{}\n", message.replace('\n', " ")).as_bytes());
+            // Clean up first: the spawner may look at the state directory as soon as it
+            // reads the message.
             let _ = fs::remove_file(state_dir.join(PID_FILE));
             let _ = fs::remove_file(state_dir.join(SOCKET_FILE));
+            let _ = ready.write_all(format!("{}\n", message.replace('\n', " ")).as_bytes());
             reap_children();
             ExitCode::from(1)
         }
