@@ -63,23 +63,28 @@ bench_mem_remove_all() {
     mapfile -t names < <(bench_mem_names)
     "$BENCH_DOCKER_CLI" -H "$host" rm -f "${names[@]}" >/dev/null 2>&1 || true
     for ((i = 0; i < 200; i++)); do
-        containers=$("$BENCH_DOCKER_CLI" -H "$host" ps -aq | wc -l)
+        containers=$("$BENCH_DOCKER_CLI" -H "$host" ps -aq 2>/dev/null | wc -l)
         shims=$(bench_shim_pids "$name" | wc -l)
         procs=$(bench_cgroup_pids "${BENCH_CGROUP_PARENT[$name]}" | wc -l)
         ((containers + shims + procs == 0)) && break
+        # A daemon that is gone removes nothing more: the harness's exit clean-up takes over.
+        bench_pid_alive "${BENCH_PID[$name]}" || break
         sleep 0.1
     done
     echo "$containers $shims $procs"
 }
 
 workload_container_memory() {
-    local name=$1 host=unix://${BENCH_SOCK[$1]} idle_kib loaded_kib shim_kib shims left
-    local name_i running
+    local name=$1 host=unix://${BENCH_SOCK[$1]} idle_kib loaded_kib idle_anon loaded_anon
+    local shim_kib shims left name_i running core
     bench_import_busybox "$name" || return 1
     # The container-less size, settled.
     sleep 2
-    # shellcheck disable=SC2046 # one PID per word
-    idle_kib=$(bench_smaps_sum_kib Pss: $(bench_daemon_core_pids "$name"))
+    core=$(bench_daemon_core_pids "$name")
+    # shellcheck disable=SC2086 # one PID per word
+    idle_kib=$(bench_smaps_sum_kib Pss: $core)
+    # shellcheck disable=SC2086
+    idle_anon=$(bench_smaps_sum_kib Pss_Anon: $core)
 
     bench_note "starting $BENCH_CONTAINERS containers on $name"
     for name_i in $(bench_mem_names); do
@@ -93,9 +98,12 @@ workload_container_memory() {
     sleep 2
     mapfile -t shims < <(bench_shim_pids "$name")
     shim_kib=$(bench_smaps_sum_kib Pss: "${shims[@]}")
-    # shellcheck disable=SC2046 # one PID per word
-    loaded_kib=$(bench_smaps_sum_kib Pss: $(bench_daemon_core_pids "$name"))
-    bench_note "$name: $running running, ${#shims[@]} shims, shim PSS $shim_kib KiB, daemon PSS $idle_kib -> $loaded_kib KiB"
+    core=$(bench_daemon_core_pids "$name")
+    # shellcheck disable=SC2086 # one PID per word
+    loaded_kib=$(bench_smaps_sum_kib Pss: $core)
+    # shellcheck disable=SC2086
+    loaded_anon=$(bench_smaps_sum_kib Pss_Anon: $core)
+    bench_note "$name: $running running, ${#shims[@]} shims, shim PSS $shim_kib KiB, daemon PSS $idle_kib -> $loaded_kib KiB (anonymous $idle_anon -> $loaded_anon KiB)"
 
     left=$(bench_mem_remove_all "$name")
     bench_note "$name after rm -f: containers, shims, container processes left: $left"
@@ -111,6 +119,9 @@ workload_container_memory() {
     bench_result "daemon PSS with $BENCH_CONTAINERS containers (MiB)" "$(bench_kib_to_mib "$loaded_kib")"
     bench_result "daemon PSS growth for $BENCH_CONTAINERS containers (MiB)" \
         "$(bench_kib_to_mib $((loaded_kib - idle_kib)))"
+    # Without the file-backed share, which moves when shims map the same binary (Berth's do).
+    bench_result "daemon anonymous PSS growth for $BENCH_CONTAINERS containers (MiB)" \
+        "$(bench_kib_to_mib $((loaded_anon - idle_anon)))"
     bench_result "left after docker rm -f: containers + shims + container processes (count)" \
         "$(awk '{print $1 + $2 + $3}' <<<"$left")"
 }
