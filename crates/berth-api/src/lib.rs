@@ -10,6 +10,7 @@
 pub mod error;
 pub mod events;
 pub mod filters;
+pub mod units;
 pub mod version;
 
 /// Generated Engine API models (moby's swagger), re-exported so other crates name one source.

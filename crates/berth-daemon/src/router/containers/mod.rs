@@ -21,6 +21,7 @@ use berth_engine::Engine;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::io::ReaderStream;
 
 use super::AppState;
 use crate::http::{ApiError, Params};
@@ -275,29 +276,10 @@ async fn attach(
     let stdin = opts.stdin && rec.config.open_stdin.unwrap_or(false);
     if !hijack::wants_upgrade(&req) {
         // No upgrade asked: stream the output as the body.
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
-        tokio::spawn(async move {
-            if let Ok(mut stream) = fut.await {
-                use tokio::io::AsyncReadExt;
-                let mut buf = vec![0u8; 32 * 1024];
-                while let Ok(n) = stream.read(&mut buf).await {
-                    if n == 0
-                        || tx
-                            .send(Ok(Bytes::copy_from_slice(&buf[..n])))
-                            .await
-                            .is_err()
-                    {
-                        break;
-                    }
-                }
-            }
-        });
-        let mut res = Response::new(Body::from_stream(ReceiverStream::new(rx)));
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(hijack::content_type(tty)),
-        );
-        return Ok(res);
+        let output = futures_util::stream::once(fut)
+            .filter_map(|r| std::future::ready(r.ok()))
+            .flat_map(ReaderStream::new);
+        return Ok(raw_stream_response(output, tty));
     }
     Ok(hijack::upgrade(req, tty, move |client| async move {
         match fut.await {
@@ -315,6 +297,20 @@ async fn attach(
             Err(e) => tracing::debug!(error = %e, "attach ended before the container started"),
         }
     }))
+}
+
+/// A streaming answer of raw or multiplexed container output (attach and exec start
+/// without an upgrade).
+fn raw_stream_response<S>(output: S, tty: bool) -> Response
+where
+    S: futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+{
+    let mut res = Response::new(Body::from_stream(output));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(hijack::content_type(tty)),
+    );
+    res
 }
 
 fn parse_time_param(p: &Params, key: &str) -> Result<Option<SystemTime>, ApiError> {
@@ -554,29 +550,12 @@ async fn exec_start(
     };
     let exited = started.exited;
     if !upgrade {
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
-        tokio::spawn(async move {
-            use tokio::io::AsyncReadExt;
-            let mut stream = stream;
-            let mut buf = vec![0u8; 32 * 1024];
-            while let Ok(n) = stream.read(&mut buf).await {
-                if n == 0
-                    || tx
-                        .send(Ok(Bytes::copy_from_slice(&buf[..n])))
-                        .await
-                        .is_err()
-                {
-                    break;
-                }
-            }
-            exited.await;
-        });
-        let mut res = Response::new(Body::from_stream(ReceiverStream::new(rx)));
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(hijack::content_type(tty)),
-        );
-        return Ok(res);
+        // The body ends only after the exit code is recorded, as with the hijack.
+        let after = futures_util::stream::once(exited).filter_map(|_| std::future::ready(None));
+        return Ok(raw_stream_response(
+            ReaderStream::new(stream).chain(after),
+            tty,
+        ));
     }
     let req = Request::from_parts(parts, Body::empty());
     Ok(hijack::upgrade(req, tty, move |client| async move {

@@ -4,25 +4,7 @@
 use berth_engine::containers::{ContainerRecord, Status, ZERO_TIME};
 use serde_json::{json, Map, Value};
 
-/// go-units HumanDuration, which `docker ps` shows verbatim.
-pub fn human_duration(secs: i64) -> String {
-    let s = secs.max(0);
-    let minutes = s / 60;
-    let hours = s / 3600;
-    match () {
-        _ if s < 1 => "Less than a second".into(),
-        _ if s == 1 => "1 second".into(),
-        _ if s < 60 => format!("{s} seconds"),
-        _ if minutes == 1 => "About a minute".into(),
-        _ if minutes < 60 => format!("{minutes} minutes"),
-        _ if hours == 1 => "About an hour".into(),
-        _ if hours < 48 => format!("{hours} hours"),
-        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
-        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
-        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
-        _ => format!("{} years", hours / 24 / 365),
-    }
-}
+use berth_api::units::human_duration;
 
 fn since(ts: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(ts)
@@ -276,22 +258,4 @@ pub fn summary(rec: &ContainerRecord, sizes: Option<Sizes>) -> Value {
         out["SizeRootFs"] = json!(s.root_fs);
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn human_durations_match_go_units() {
-        assert_eq!(human_duration(0), "Less than a second");
-        assert_eq!(human_duration(1), "1 second");
-        assert_eq!(human_duration(59), "59 seconds");
-        assert_eq!(human_duration(60), "About a minute");
-        assert_eq!(human_duration(3599), "59 minutes");
-        assert_eq!(human_duration(3600), "About an hour");
-        assert_eq!(human_duration(47 * 3600), "47 hours");
-        assert_eq!(human_duration(3 * 86400), "3 days");
-        assert_eq!(human_duration(20 * 86400), "2 weeks");
-    }
 }
