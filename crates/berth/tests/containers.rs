@@ -166,7 +166,9 @@ fn default_security_matches_dockers() {
     assert!(devs.lines().count() > 20, "{devs}");
     let plain = ok(d.docker(&["run", "--rm", "busybox", "ls", "/dev"]));
     assert!(plain.lines().count() < 20, "{plain}");
-    // CVE-2024-21626: a working directory under /proc/self/fd reaches nothing of the host.
+    // CVE-2024-21626: a working directory under /proc/self/fd reaches nothing of the host
+    // (a file planted in the host's / must not show up in the listing).
+    let sentinel = HostRootSentinel::new();
     let out = d.docker(&[
         "run",
         "--rm",
@@ -177,7 +179,7 @@ fn default_security_matches_dockers() {
         "../../../../..",
     ]);
     let listing = String::from_utf8_lossy(&out.stdout);
-    assert!(!listing.contains("berth-test"), "{}", text(&out));
+    assert!(!listing.contains(&sentinel.name), "{}", text(&out));
     assert_nothing_left(&d);
 }
 
@@ -825,6 +827,7 @@ fn exec_tty_stats_and_log_time_windows() {
     let until = ok(d.docker(&["logs", "--until", &late_time, "svc"]));
     assert!(until.starts_with("early\n"), "{until}");
     // CVE-2024-21626: an exec's working directory under /proc/self/fd reaches no host path.
+    let sentinel = HostRootSentinel::new();
     let out = d.docker(&[
         "exec",
         "-w",
@@ -834,10 +837,31 @@ fn exec_tty_stats_and_log_time_windows() {
         "../../../../..",
     ]);
     assert!(
-        !String::from_utf8_lossy(&out.stdout).contains("berth-test"),
+        !String::from_utf8_lossy(&out.stdout).contains(&sentinel.name),
         "{}",
         text(&out)
     );
     ok(d.docker(&["rm", "-f", "svc"]));
     assert_nothing_left(&d);
+}
+
+/// A file in the host's `/`, removed on drop: seeing it from a container means an escape.
+struct HostRootSentinel {
+    name: String,
+}
+
+impl HostRootSentinel {
+    fn new() -> Self {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("berth-escape-sentinel-{}-{n}", std::process::id());
+        std::fs::write(format!("/{name}"), b"host").unwrap();
+        Self { name }
+    }
+}
+
+impl Drop for HostRootSentinel {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(format!("/{}", self.name));
+    }
 }
