@@ -3,7 +3,7 @@
 # Idempotent: installs only what is missing.
 set -euo pipefail
 
-packages=(libseccomp-dev pkg-config busybox-static skopeo umoci curl iproute2)
+packages=(libseccomp-dev pkg-config busybox-static skopeo umoci curl iproute2 nftables)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

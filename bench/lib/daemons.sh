@@ -8,6 +8,14 @@
 #                     what they leave can be found and removed
 # BENCH_DAEMONS lists the names that answered /_ping, in table order; BENCH_SKIPPED[NAME]
 # says why a daemon is missing from the run.
+#
+# Each daemon runs in a fresh network namespace of its own (only `lo`, up), so that its
+# default bridge, veths, addresses, nftables/iptables rules and sysctls live and die with it:
+# the reference dockerd runs with docker's defaults (bridge, iptables, userland proxy), and
+# dockerd 20.10 leaves its iptables rules (FORWARD policy DROP among them) behind, which on
+# the host would break other traffic. The API socket is a unix socket, reachable from any
+# network namespace; a client of a published port runs in the daemon's namespace through
+# `bench_in_netns NAME CMD...`.
 
 declare -gA BENCH_SOCK=() BENCH_PID=() BENCH_DIR=() BENCH_CGROUP_PARENT=() BENCH_SKIPPED=()
 BENCH_DAEMONS=()
@@ -53,17 +61,20 @@ bench_start_reference() {
     # /etc/docker/key.json and /run/docker/plugins whatever its roots. So it runs in a private
     # mount namespace with fresh tmpfs on /run and /etc/docker: no system daemon is seen, the
     # host is left untouched, and every mount it makes goes when it exits. `exec` keeps
-    # dockerd's PID the one we record.
+    # dockerd's PID the one we record. The new network namespace (--net) is the daemon's own.
+    # Docker's networking defaults (default bridge docker0, iptables, masquerade, userland
+    # proxy), as users run it, in the daemon's own network namespace (see the top of this file).
     local dockerd_cmd=(dockerd --config-file "$dir/daemon.json"
         --data-root "$dir/data" --exec-root "$dir/exec"
         -H "unix://${BENCH_SOCK[reference]}" --pidfile "$dir/daemon.pid"
         --cgroup-parent "${BENCH_CGROUP_PARENT[reference]}"
-        --bridge none --iptables=false --ip-masq=false --ip6tables=false
-        --userland-proxy=false --log-level warn)
+        --ip6tables=false --log-level warn)
+    # iptables' lock (/run/xtables.lock) lands in the private /run too.
     # shellcheck disable=SC2016 # expanded by the inner sh
-    local isolate='mount -t tmpfs -o mode=0755,size=64m berth-bench /run &&
+    local isolate='ip link set lo up &&
+        mount -t tmpfs -o mode=0755,size=64m berth-bench /run &&
         mount -t tmpfs -o mode=0755,size=1m berth-bench /etc/docker && exec "$@"'
-    bench_launch_daemon reference unshare --mount --propagation private -- \
+    bench_launch_daemon reference unshare --mount --net --propagation private -- \
         sh -c "$isolate" sh "${dockerd_cmd[@]}" ||
         bench_die "the reference dockerd did not start (log: $BENCH_OUT_DIR/reference-daemon.log)"
 }
@@ -77,7 +88,11 @@ bench_start_berth() {
     fi
     bench_daemon_dir berth
     local dir=${BENCH_DIR[berth]}
-    if ! bench_launch_daemon berth "$BENCH_BERTH" daemon \
+    # Its own network namespace (see the top of this file), with its default bridge berth0;
+    # the mount namespace stays the host's, as before. `exec` keeps berth's PID the recorded one.
+    # shellcheck disable=SC2016 # expanded by the inner sh
+    local isolate='ip link set lo up && exec "$@"'
+    if ! bench_launch_daemon berth unshare --net -- sh -c "$isolate" sh "$BENCH_BERTH" daemon \
         --data-root "$dir/data" --exec-root "$dir/exec" \
         -H "unix://${BENCH_SOCK[berth]}" --pidfile "$dir/daemon.pid" \
         --cgroup-parent "${BENCH_CGROUP_PARENT[berth]}"; then
@@ -86,6 +101,15 @@ bench_start_berth() {
         bench_keep_log berth
         bench_stop_daemon berth
     fi
+}
+
+# Runs CMD... in daemon NAME's network namespace (its published ports are on its own
+# 127.0.0.1), with the harness's mounts and everything else.
+bench_in_netns() {
+    local name=$1
+    shift
+    bench_pid_alive "${BENCH_PID[$name]:-}" || return 1
+    nsenter --net="/proc/${BENCH_PID[$name]}/ns/net" -- "$@"
 }
 
 # Copies a daemon's log into bench/out before its temp dir goes.

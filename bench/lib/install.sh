@@ -5,7 +5,10 @@
 # /usr/local/bin/docker the one the benchmarks drive.
 
 # Debian packages the harness needs; each entry is "package:command-it-provides".
-BENCH_APT_PACKAGES=(docker.io:dockerd containerd:containerd runc:runc curl:curl busybox-static:busybox)
+# nftables and iproute2: Berth's port rules (`nft`) and the daemons' network namespaces (`ip`);
+# wrk: the HTTP loader of the published-port workload.
+BENCH_APT_PACKAGES=(docker.io:dockerd containerd:containerd runc:runc curl:curl busybox-static:busybox
+    nftables:nft iproute2:ip wrk:wrk jq:jq)
 
 POLICY_RC=/usr/sbin/policy-rc.d
 

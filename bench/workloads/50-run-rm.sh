@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # `docker run --rm busybox true` through the real docker CLI: create, start, wait, remove, the
 # whole life of a container as a user sees it. BENCH_RUN_RM_RUNS one after another, then one
-# round of BENCH_RUN_RM_PARALLEL started at once. Both engines run with --network none: the
-# reference dockerd runs with --bridge none, so it has no bridge to give.
+# round of BENCH_RUN_RM_PARALLEL started at once. --network none on both engines: the container
+# machinery alone; 52-run-rm-bridge.sh times the same on the default bridge network.
 
 bench_register_workload run_rm "docker run --rm busybox true, sequential and parallel"
 

@@ -74,6 +74,27 @@ pub struct DaemonArgs {
     /// Default log driver options for containers
     #[arg(long = "log-opt", value_name = "KEY=VALUE")]
     pub log_opts: Vec<String>,
+    /// The default bridge's device (`none` disables the default bridge network).
+    #[arg(short = 'b', long, value_name = "NAME")]
+    pub bridge: Option<String>,
+    /// The default bridge's address and prefix, e.g. 172.17.0.1/16.
+    #[arg(long, value_name = "CIDR")]
+    pub bip: Option<String>,
+    /// Where user networks' subnets come from: base=CIDR,size=PREFIX (repeatable).
+    #[arg(long = "default-address-pool", value_name = "base=CIDR,size=N")]
+    pub default_address_pools: Vec<String>,
+    /// Upstream DNS servers for containers.
+    #[arg(long = "dns", value_name = "IP")]
+    pub dns: Vec<String>,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub icc: Option<bool>,
+    #[arg(long = "ip-masq", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub ip_masq: Option<bool>,
+    /// Whether Berth writes its nftables table (dockerd's --iptables).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub iptables: Option<bool>,
+    #[arg(long, value_name = "BYTES")]
+    pub mtu: Option<u32>,
 }
 
 /// daemon.json, with dockerd's key names.
@@ -98,6 +119,20 @@ struct FileConfig {
     cgroup_parent: Option<String>,
     log_driver: Option<String>,
     log_opts: Option<std::collections::HashMap<String, String>>,
+    bridge: Option<String>,
+    bip: Option<String>,
+    default_address_pools: Option<Vec<AddressPoolEntry>>,
+    dns: Option<Vec<String>>,
+    icc: Option<bool>,
+    ip_masq: Option<bool>,
+    iptables: Option<bool>,
+    mtu: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct AddressPoolEntry {
+    base: String,
+    size: u8,
 }
 
 const FILE_KEYS: &[&str] = &[
@@ -119,6 +154,14 @@ const FILE_KEYS: &[&str] = &[
     "cgroup-parent",
     "log-driver",
     "log-opts",
+    "bridge",
+    "bip",
+    "default-address-pools",
+    "dns",
+    "icc",
+    "ip-masq",
+    "iptables",
+    "mtu",
 ];
 
 /// How the TCP listeners are secured.
@@ -155,6 +198,7 @@ pub struct DaemonConfig {
     pub cgroup_parent: Option<String>,
     pub log_driver: String,
     pub log_opts: std::collections::HashMap<String, String>,
+    pub network: berth_engine::networks::NetworkConfig,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -305,6 +349,7 @@ fn merge(args: &DaemonArgs, file: FileConfig) -> Result<DaemonConfig, ConfigErro
         return Err(ConfigError::Conflicts(c.0.join(", ")));
     }
 
+    let network = network_config(args, &file)?;
     let exec_root = args
         .exec_root
         .clone()
@@ -380,6 +425,71 @@ fn merge(args: &DaemonArgs, file: FileConfig) -> Result<DaemonConfig, ConfigErro
                 })
                 .collect::<Result<_, _>>()?
         },
+        network,
+    })
+}
+
+/// dockerd's `--default-address-pool base=10.10.0.0/16,size=24`.
+fn parse_address_pool(s: &str) -> Result<(String, u8), ConfigError> {
+    let mut base = None;
+    let mut size = None;
+    for part in s.split(',') {
+        match part.split_once('=') {
+            Some(("base", v)) => base = Some(v.to_owned()),
+            Some(("size", v)) => size = v.parse::<u8>().ok(),
+            _ => {
+                return Err(ConfigError::Invalid(format!(
+                    "invalid default address pool: {s}"
+                )))
+            }
+        }
+    }
+    match (base, size) {
+        (Some(b), Some(n)) if n <= 32 && b.parse::<std::net::Ipv4Addr>().is_err() => Ok((b, n)),
+        _ => Err(ConfigError::Invalid(format!(
+            "invalid default address pool: {s}"
+        ))),
+    }
+}
+
+fn network_config(
+    args: &DaemonArgs,
+    file: &FileConfig,
+) -> Result<berth_engine::networks::NetworkConfig, ConfigError> {
+    let defaults = berth_engine::networks::NetworkConfig::default();
+    let address_pools = if !args.default_address_pools.is_empty() {
+        args.default_address_pools
+            .iter()
+            .map(|p| parse_address_pool(p))
+            .collect::<Result<_, _>>()?
+    } else {
+        file.default_address_pools
+            .iter()
+            .flatten()
+            .map(|p| (p.base.clone(), p.size))
+            .collect()
+    };
+    let dns = if args.dns.is_empty() {
+        file.dns.clone().unwrap_or_default()
+    } else {
+        args.dns.clone()
+    };
+    if let Some(bad) = dns.iter().find(|d| d.parse::<std::net::IpAddr>().is_err()) {
+        return Err(ConfigError::Invalid(format!("{bad} is not an ip address")));
+    }
+    Ok(berth_engine::networks::NetworkConfig {
+        bridge: args
+            .bridge
+            .clone()
+            .or_else(|| file.bridge.clone())
+            .unwrap_or(defaults.bridge),
+        bip: args.bip.clone().or_else(|| file.bip.clone()),
+        address_pools,
+        dns,
+        icc: args.icc.or(file.icc).unwrap_or(defaults.icc),
+        ip_masq: args.ip_masq.or(file.ip_masq).unwrap_or(defaults.ip_masq),
+        firewall: args.iptables.or(file.iptables).unwrap_or(defaults.firewall),
+        mtu: args.mtu.or(file.mtu),
     })
 }
 

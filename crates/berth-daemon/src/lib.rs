@@ -79,6 +79,7 @@ pub fn run(args: DaemonArgs) -> Result<()> {
         log_opts: config.log_opts.clone(),
         berth_exe: std::env::current_exe().context("locate the berth binary")?,
         init_path: Some(install_init(&config.exec_root)?),
+        network: config.network.clone(),
     })?;
     lock::write_pidfile(&config.pidfile)?;
 
@@ -112,6 +113,11 @@ fn serve(config: DaemonConfig, engine: Arc<Engine>) -> Result<()> {
             shutdown: stop_rx.clone(),
             images: Arc::new(router::images::engine_backend::EngineImages(engine.clone())),
         };
+        engine
+            .networks
+            .init(&engine)
+            .await
+            .context("set up networking")?;
         berth_engine::containers::restore(&engine).await;
         let app = router::app(state);
         let (conns, all_closed) = server::Connections::new(stop_rx.clone());
@@ -147,6 +153,7 @@ fn serve(config: DaemonConfig, engine: Arc<Engine>) -> Result<()> {
         }
         drop((app, conns));
         server::drain(all_closed, SHUTDOWN_GRACE).await;
+        engine.networks.shutdown(&engine);
         anyhow::Ok(())
     });
     runtime.shutdown_timeout(Duration::from_secs(1));

@@ -32,6 +32,8 @@ pub struct EngineConfig {
     pub berth_exe: PathBuf,
     /// The static init program `--init` bind-mounts as /sbin/docker-init.
     pub init_path: Option<PathBuf>,
+    /// Bridge, address pools, DNS and firewall options.
+    pub network: crate::networks::NetworkConfig,
 }
 
 /// The settings `SIGHUP` can change without a restart.
@@ -49,6 +51,7 @@ pub struct Engine {
     pub events: EventsBus,
     pub images: ImageService,
     pub containers: ContainerService,
+    pub networks: crate::networks::NetworkService,
 }
 
 impl Engine {
@@ -72,9 +75,15 @@ impl Engine {
             log_driver: config.log_driver.clone(),
             log_opts: config.log_opts.clone(),
         })?;
+        let networks = crate::networks::NetworkService::open(
+            &config.data_root,
+            &config.exec_root,
+            config.network.clone(),
+        );
         Ok(Self {
             images,
             containers,
+            networks,
             reloadable: RwLock::new(ReloadableSettings {
                 debug: config.debug,
                 labels: config.labels.clone(),
@@ -192,6 +201,7 @@ mod tests {
             log_opts: Default::default(),
             berth_exe: "/bin/false".into(),
             init_path: None,
+            network: Default::default(),
         }
     }
 

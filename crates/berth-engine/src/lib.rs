@@ -12,6 +12,7 @@ pub mod events;
 pub mod fsutil;
 pub mod host;
 pub mod images;
+pub mod networks;
 pub mod storage;
 mod timefilter;
 

@@ -5,6 +5,7 @@
 //! This crate knows nothing of images, HTTP or the engine's records: its input is the
 //! already-resolved [`ContainerSpec`].
 
+mod abi;
 pub mod defaults;
 mod devices;
 pub mod rlimit;

@@ -4,6 +4,9 @@
 //! namespaces and `clone3` answers ENOSYS (so libc falls back to `clone`, whose flags
 //! seccomp can inspect) unless the container has CAP_SYS_ADMIN.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use serde_json::{json, Value};
 
 /// Syscalls every container may make.
@@ -436,9 +439,16 @@ const BY_CAPABILITY: &[(&str, &[&str])] = &[
 /// clone(2) flags that create namespaces.
 const CLONE_NAMESPACE_FLAGS: u64 = 0x7E02_0000;
 
+/// The ABIs the filter covers, as Docker's profile lists them; except that x32 is left out
+/// where the kernel does not serve it (most distributions' default): each ABI listed costs
+/// every container start several ms of libseccomp compiling, and x32 calls on such a
+/// kernel fail whatever the filter says (left out, the filter kills instead of ENOSYS).
 fn architectures() -> Value {
     match std::env::consts::ARCH {
-        "x86_64" => json!(["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]),
+        "x86_64" if crate::abi::x32_syscalls_work() => {
+            json!(["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"])
+        }
+        "x86_64" => json!(["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"]),
         "aarch64" => json!(["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"]),
         _ => json!([]),
     }
@@ -449,7 +459,17 @@ fn architectures() -> Value {
 /// filter fail to load; like runc, such names are skipped: the kernel cannot be asked for a
 /// syscall the library cannot number, so nothing is lost.
 fn known_syscall(name: &str) -> bool {
-    libseccomp::ScmpSyscall::from_name(name).is_ok()
+    // Asked for every name at every container start; libseccomp resolves a name by a
+    // linear scan of its table, so the answers (fixed for the library loaded) are kept.
+    static KNOWN: OnceLock<Mutex<HashMap<String, bool>>> = OnceLock::new();
+    let known = KNOWN.get_or_init(Default::default);
+    let mut known = known.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(&answer) = known.get(name) {
+        return answer;
+    }
+    let answer = libseccomp::ScmpSyscall::from_name(name).is_ok();
+    known.insert(name.to_owned(), answer);
+    answer
 }
 
 /// The default profile for a container holding `caps` (`CAP_…` names).
@@ -507,6 +527,25 @@ mod tests {
             .iter()
             .map(|v| v.as_str().unwrap().to_owned())
             .collect()
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn the_filter_covers_x32_only_where_the_kernel_serves_it() {
+        let p = default_profile(&[]);
+        let archs: Vec<&str> = p["architectures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert!(archs.contains(&"SCMP_ARCH_X86_64"), "{archs:?}");
+        assert!(archs.contains(&"SCMP_ARCH_X86"), "{archs:?}");
+        assert_eq!(
+            archs.contains(&"SCMP_ARCH_X32"),
+            crate::abi::x32_syscalls_work(),
+            "{archs:?}"
+        );
     }
 
     #[test]

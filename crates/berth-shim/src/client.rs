@@ -40,15 +40,13 @@ pub struct ShimClient {
     state_dir: PathBuf,
 }
 
+/// Temp file and rename, no fsync: the state directory is runtime state under the
+/// exec-root, read by a shim started right after; a daemon crash (even `kill -9`) keeps
+/// the page cache, and a machine crash leaves no shim to read it.
 fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
-    use std::io::Write;
     let tmp = dir.join(format!(".{name}.tmp"));
-    let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&tmp, dir.join(name))?;
-    std::fs::File::open(dir)?.sync_all()
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, dir.join(name))
 }
 
 impl ShimClient {
@@ -60,10 +58,8 @@ impl ShimClient {
         config: &ShimConfig,
     ) -> Result<ShimClient, ShimError> {
         let json = serde_json::to_vec(config).map_err(|e| ShimError::Protocol(e.to_string()))?;
-        let dir = state_dir.to_owned();
-        tokio::task::spawn_blocking(move || write_atomic(&dir, CONFIG_FILE, &json))
-            .await
-            .map_err(|e| ShimError::Io(io::Error::other(e)))??;
+        // Two small syscalls on a runtime directory: not worth a blocking-pool thread.
+        write_atomic(state_dir, CONFIG_FILE, &json)?;
         let output = tokio::process::Command::new(berth_exe)
             .arg("shim")
             .arg(state_dir)

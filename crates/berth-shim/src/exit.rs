@@ -1,7 +1,7 @@
 //! The exit status: Docker's exit-code convention and the atomic `exit.json`.
 
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -36,16 +36,14 @@ pub fn rfc3339_nano(time: SystemTime) -> String {
     }
 }
 
-/// Writes `exit.json` so that a reader sees either nothing or the whole status:
-/// temp file, fsync, rename, fsync of the directory.
+/// Writes `exit.json` so that a reader sees either nothing or the whole status: temp
+/// file, rename. No fsync: the state directory is under the exec-root (runtime state);
+/// the file must outlive this shim and a daemon that is down or killed, which the page
+/// cache does, not the machine (after a reboot the daemon marks the container exited).
 pub fn write_exit(state_dir: &Path, status: &ExitStatus) -> io::Result<()> {
     let tmp: PathBuf = state_dir.join(format!(".{EXIT_FILE}.tmp"));
-    let mut file = File::create(&tmp)?;
-    file.write_all(&serde_json::to_vec(status).map_err(io::Error::other)?)?;
-    file.sync_all()?;
-    drop(file);
-    fs::rename(&tmp, state_dir.join(EXIT_FILE))?;
-    File::open(state_dir)?.sync_all()
+    fs::write(&tmp, serde_json::to_vec(status).map_err(io::Error::other)?)?;
+    fs::rename(&tmp, state_dir.join(EXIT_FILE))
 }
 
 /// The recorded exit status, if the shim wrote one.

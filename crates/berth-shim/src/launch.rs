@@ -114,6 +114,7 @@ fn run_monitor(config: &ShimConfig, state_dir: &Path, ready: OwnedFd) -> ExitCod
         Ok(monitor) => {
             let _ = ready.write_all(format!("{READY}\n").as_bytes());
             drop(ready);
+            sys::release_free_heap();
             monitor.run();
             ExitCode::SUCCESS
         }

@@ -4,6 +4,10 @@
 //! not, the common parent directory is factored out (as containerd's mount helper does) and
 //! the mount runs in a helper thread that first `unshare(CLONE_FS)`s, so its `chdir` to that
 //! directory does not change the whole process's working directory.
+//!
+//! An overlay mount may carry `volatile` (no syncs of the upper layer, so its unmount does
+//! not sync the whole host filesystem): honoured where the kernel has it, dropped where
+//! it does not.
 
 use std::path::{Path, PathBuf};
 
@@ -33,7 +37,32 @@ pub fn unmount(target: &Path) -> Result<(), Error> {
     umount2(target, MntFlags::empty()).ctx("umount", target)
 }
 
+/// The overlay option that drops every sync of the upper layer (Linux 5.10+).
+const VOLATILE: &str = "volatile";
+
 fn mount_one(m: &Mount, dest: &Path) -> Result<(), Error> {
+    if m.kind != "overlay" || !m.options.iter().any(|o| o == VOLATILE) {
+        return mount_plain(m, dest);
+    }
+    // A volatile overlay leaves `<workdir>/work/incompat/volatile` behind, even after a
+    // clean unmount, and the kernel refuses to mount that workdir again until it is gone
+    // (the upper layer may have lost writes in a crash). Whoever asks for `volatile` does
+    // not need the upper layer to survive a crash, so the marker is cleared.
+    if let Some(workdir) = m.options.iter().find_map(|o| o.strip_prefix("workdir=")) {
+        let _ = std::fs::remove_dir_all(Path::new(workdir).join("work/incompat/volatile"));
+    }
+    match mount_plain(m, dest) {
+        // A kernel before 5.10 does not know the option: mount without it.
+        Err(Error::Io { source, .. }) if source.raw_os_error() == Some(libc::EINVAL) => {
+            let mut durable = m.clone();
+            durable.options.retain(|o| o != VOLATILE);
+            mount_plain(&durable, dest)
+        }
+        other => other,
+    }
+}
+
+fn mount_plain(m: &Mount, dest: &Path) -> Result<(), Error> {
     let mut flags = MsFlags::empty();
     let mut data = Vec::new();
     for o in &m.options {

@@ -371,3 +371,29 @@ fn usage_counts_layer_and_snapshot_bytes() {
         );
     });
 }
+
+#[test]
+fn a_volatile_overlay_mounts_again_and_keeps_its_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = LayerStore::open_with_driver(tmp.path(), Driver::Overlay2).unwrap();
+    let top = stack(&store, &base_layers());
+    store.prepare("v", top.as_ref()).unwrap();
+    let mut mounts = store.mounts("v").unwrap();
+    mounts[0].options.push("volatile".into());
+    let target = tmp.path().join("mnt-v");
+    std::fs::create_dir_all(&target).unwrap();
+    // The kernel leaves a marker in the workdir that refuses a second mount; the mounter
+    // clears it, so a container started twice (restart) mounts both times.
+    for round in 0..2 {
+        mount_all(&mounts, &target).unwrap();
+        let guard = Mounted(&target);
+        assert_eq!(std::fs::read(target.join("etc/hostname")).unwrap(), b"top");
+        if round == 0 {
+            std::fs::write(target.join("written"), b"kept").unwrap();
+        } else {
+            assert_eq!(std::fs::read(target.join("written")).unwrap(), b"kept");
+        }
+        drop(guard);
+    }
+    store.remove("v").unwrap();
+}

@@ -115,3 +115,47 @@ pub fn remove_cgroups(parent: &str) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The bridges a test daemon made (its default bridge and those of its user networks, as
+/// its network records name them).
+pub fn daemon_bridges(data_root: &Path, default_bridge: &str) -> Vec<String> {
+    let mut out = vec![default_bridge.to_owned()];
+    if let Ok(entries) = std::fs::read_dir(data_root.join("network")) {
+        for e in entries.flatten() {
+            let Ok(text) = std::fs::read_to_string(e.path()) else {
+                continue;
+            };
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+                continue;
+            };
+            if let Some(b) = v["bridge"].as_str().filter(|b| !b.is_empty()) {
+                if !out.iter().any(|o| o == b) {
+                    out.push(b.to_owned());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether a network link exists on the host.
+pub fn link_exists(name: &str) -> bool {
+    Path::new("/sys/class/net").join(name).exists()
+}
+
+/// Removes a test daemon's bridges and nftables table (its veths went with the network
+/// namespaces when their bind mounts were detached). The test kit may shell out; the
+/// product never does for links.
+pub fn remove_network_state(data_root: &Path, default_bridge: &str, table: &str) {
+    for b in daemon_bridges(data_root, default_bridge) {
+        if link_exists(&b) {
+            let _ = std::process::Command::new("ip")
+                .args(["link", "delete", &b])
+                .status();
+        }
+    }
+    let _ = std::process::Command::new("nft")
+        .args(["delete", "table", "ip", table])
+        .stderr(std::process::Stdio::null())
+        .status();
+}

@@ -38,6 +38,11 @@ pub struct TestDaemon {
     /// Containers' cgroups go under this (relative to each hierarchy's root), so the kit
     /// can find and remove every one of them.
     pub cgroup_parent: String,
+    /// The daemon's own default bridge device, gateway/prefix and user-network pool, so
+    /// parallel test daemons never share a bridge, a subnet or an nftables table.
+    pub bridge: String,
+    pub bip: String,
+    pub address_pool: String,
 }
 
 impl TestDaemon {
@@ -72,7 +77,19 @@ impl TestDaemon {
             child: None,
             cgroup_parent: format!("berth-test-{}", std::process::id())
                 + &format!("-{:x}", rand_suffix()),
+            bridge: format!("bt{:08x}", rand_suffix()),
+            bip: {
+                let r = rand_suffix();
+                format!("10.{}.{}.1/24", 200 + r % 50, (r >> 8) % 256)
+            },
+            // A /14 of /24s: room for the 300-network test, below the --bip range.
+            address_pool: format!("base=10.{}.0.0/14,size=24", 4 * (rand_suffix() % 50)),
         }
+    }
+
+    /// The nftables table this daemon writes (see berth-engine's networks module).
+    pub fn nft_table(&self) -> String {
+        format!("berth-{}", self.bridge)
     }
 
     pub fn dir(&self) -> &Path {
@@ -99,6 +116,19 @@ impl TestDaemon {
         if !self.extra_args.iter().any(|a| a == "--cgroup-parent") {
             args.push("--cgroup-parent".into());
             args.push(format!("/{}", self.cgroup_parent));
+        }
+        if !self.extra_args.iter().any(|a| a == "--bridge" || a == "-b") {
+            args.extend(["--bridge".into(), self.bridge.clone()]);
+            if !self.extra_args.iter().any(|a| a == "--bip") {
+                args.extend(["--bip".into(), self.bip.clone()]);
+            }
+        }
+        if !self
+            .extra_args
+            .iter()
+            .any(|a| a == "--default-address-pool")
+        {
+            args.extend(["--default-address-pool".into(), self.address_pool.clone()]);
         }
         // Always our own socket, plus whatever listeners the test adds.
         args.push("-H".into());
@@ -285,6 +315,7 @@ impl Drop for TestDaemon {
         for m in mounts_under(self.dir.path()) {
             let _ = nix::mount::umount2(&m, nix::mount::MntFlags::MNT_DETACH);
         }
+        cleanup::remove_network_state(&self.data_root, &self.bridge, &self.nft_table());
         if std::thread::panicking() {
             eprintln!(
                 "--- daemon log ({}) ---\n{}",

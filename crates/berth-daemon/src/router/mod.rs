@@ -3,6 +3,7 @@
 
 pub mod containers;
 pub mod images;
+mod networks;
 mod system;
 
 use std::sync::Arc;
@@ -44,6 +45,7 @@ pub fn app(state: AppState) -> Router {
         .route("/system/df", get(system::df))
         .merge(images::routes())
         .merge(containers::routes())
+        .merge(networks::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .with_state(state);

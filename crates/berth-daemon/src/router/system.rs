@@ -129,6 +129,7 @@ pub async fn info(State(s): State<AppState>) -> Json<SystemInfo> {
     let cg = &host.cgroup;
     let mut warnings = s.daemon.warnings.clone();
     warnings.extend(cg.warnings());
+    warnings.extend(s.engine.networks.warnings());
     let mut security = vec!["name=seccomp,profile=builtin".to_owned()];
     if cg.version == 2 {
         security.push("name=cgroupns".to_owned());
@@ -367,10 +368,15 @@ pub async fn df(State(s): State<AppState>, params: Params) -> Result<Response, A
     if want("container") {
         let engine = s.engine.clone();
         let rows = tokio::task::spawn_blocking(move || {
+            let nets = engine.networks.list();
             records
                 .iter()
                 .map(|r| {
-                    super::containers::views::summary(r, Some(super::containers::sizes(&engine, r)))
+                    super::containers::views::summary(
+                        r,
+                        Some(super::containers::sizes(&engine, r)),
+                        &nets,
+                    )
                 })
                 .collect::<Vec<_>>()
         })

@@ -233,6 +233,7 @@ pub fn parse_size(s: &str) -> Option<u64> {
 }
 
 pub async fn create(engine: &Arc<Engine>, opts: CreateOptions) -> Result<Created, EngineError> {
+    let networking = opts.body.networking_config.clone();
     let (mut cfg, mut hc) = split(opts.body);
     let image_name = cfg.image.clone().unwrap_or_default();
     if image_name.is_empty() {
@@ -263,8 +264,18 @@ pub async fn create(engine: &Arc<Engine>, opts: CreateOptions) -> Result<Created
     merge(&mut cfg, &image_cfg);
     runtime_spec::validate(&hc).map_err(invalid)?;
     log_config(engine, &mut hc)?;
-    if hc.network_mode.as_deref().unwrap_or("").is_empty() {
+    if matches!(hc.network_mode.as_deref().unwrap_or(""), "" | "default") {
         hc.network_mode = Some("bridge".into());
+    }
+    let mut endpoints = engine.networks.plan_endpoints(&hc, networking.as_ref())?;
+    // API < 1.44 put the MAC address in Config; it belongs to the main network's endpoint.
+    if let (Some(mac), Some(first)) = (
+        cfg.mac_address.clone().filter(|m| !m.is_empty()),
+        endpoints.first_mut(),
+    ) {
+        if first.mac_requested.is_none() {
+            first.mac_requested = Some(mac);
+        }
     }
     if hc.restart_policy.is_none() {
         hc.restart_policy = Some(berth_api::models::RestartPolicy {
@@ -301,6 +312,7 @@ pub async fn create(engine: &Arc<Engine>, opts: CreateOptions) -> Result<Created
         hc,
         path,
         argv,
+        endpoints,
     );
     match result {
         Ok(c) => {
@@ -342,6 +354,7 @@ fn make(
     hc: HostConfig,
     path: String,
     args: Vec<String>,
+    endpoints: Vec<super::record::EndpointState>,
 ) -> Result<Arc<Container>, EngineError> {
     let settings = engine.containers.settings();
     let paths = ContainerPaths::new(&settings.data_root, &settings.exec_root, id);
@@ -384,6 +397,10 @@ fn make(
         driver: engine.images.driver().to_owned(),
         log_path,
         cgroups_path: String::new(),
+        network: super::record::NetworkState {
+            endpoints,
+            ..Default::default()
+        },
     };
     rec.save(&paths.data)?;
     Ok(Container::new(rec, paths))

@@ -85,8 +85,59 @@ pub fn resolv_conf(host: &str, dns: &[String], search: &[String], options: &[Str
     out
 }
 
+/// The host's resolv.conf as containers should see it: when the host runs systemd-resolved
+/// (only 127.0.0.53 listed), its real upstreams in /run/systemd/resolve/resolv.conf.
+pub fn host_resolv_conf() -> String {
+    let text = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let only_stub = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("nameserver"))
+        .all(|ip| ip.trim() == "127.0.0.53");
+    if only_stub && text.contains("127.0.0.53") {
+        if let Ok(real) = std::fs::read_to_string("/run/systemd/resolve/resolv.conf") {
+            return real;
+        }
+    }
+    text
+}
+
+/// resolv.conf on a user-defined network: the embedded DNS server, the host's search
+/// domains (or `--dns-search`), `ndots:0` as Docker writes it (plus `--dns-option`).
+pub fn embedded_resolv_conf(host: &str, search: &[String], options: &[String]) -> String {
+    let base = resolv_conf(host, &["127.0.0.11".into()], search, &[]);
+    let mut opts: Vec<String> = vec!["ndots:0".into()];
+    let host_opts: Vec<String> = host
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("options"))
+        .flat_map(|o| o.split_whitespace().map(str::to_owned))
+        .collect();
+    for o in host_opts.into_iter().chain(options.iter().cloned()) {
+        if o.starts_with("ndots:") {
+            opts.retain(|x| !x.starts_with("ndots:"));
+        }
+        if !opts.contains(&o) {
+            opts.push(o);
+        }
+    }
+    let mut out: String = base
+        .lines()
+        .filter(|l| !l.starts_with("options"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    out.push_str(&format!("options {}\n", opts.join(" ")));
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn embedded_resolv_conf_points_at_the_embedded_server() {
+        let r = embedded_resolv_conf("nameserver 10.0.0.1\nsearch corp\n", &[], &[]);
+        assert_eq!(r, "nameserver 127.0.0.11\nsearch corp\noptions ndots:0\n");
+        let r = embedded_resolv_conf("nameserver 10.0.0.1\n", &[], &["ndots:3".into()]);
+        assert_eq!(r, "nameserver 127.0.0.11\noptions ndots:3\n");
+    }
+
     use super::*;
 
     #[test]

@@ -237,7 +237,8 @@ pub async fn exec_start(
         .create(&dir)
         .map_err(|e| EngineError::io("create directory", &dir, e))?;
     let process_path = dir.join("process.json");
-    crate::fsutil::atomic_write(
+    // Runtime state under the exec-root: no fsync needed (fsutil::replace_file).
+    crate::fsutil::replace_file(
         &process_path,
         &serde_json::to_vec(&process).unwrap_or_default(),
         0o600,

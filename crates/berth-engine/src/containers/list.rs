@@ -179,17 +179,44 @@ pub fn list(
             }
         }
         if f.contains("network") {
-            let net = rec.host_config.network_mode.clone().unwrap_or_default();
-            if !f.get("network").any(|n| n == net) {
+            // By name or ID of any network the container is connected to (moby matches the
+            // endpoints' network names and IDs).
+            let mode = rec.host_config.network_mode.clone().unwrap_or_default();
+            let hit = f.get("network").any(|n| {
+                n == mode
+                    || rec.network.endpoints.iter().any(|e| {
+                        e.network_name == n || (n.len() >= 12 && e.network_id.starts_with(n))
+                    })
+            });
+            if !hit {
                 continue;
             }
         }
         if f.contains("is-task") && f.get("is-task").any(|v| v == "true") {
             continue;
         }
-        if f.contains("volume") || f.contains("publish") {
-            // No volumes or published ports yet: nothing matches.
+        if f.contains("volume") {
+            // No volumes yet: nothing matches.
             continue;
+        }
+        if f.contains("publish") {
+            // `publish=8080`, `8080/tcp`, or `8080-8090/tcp` against the bound host ports.
+            let hit = f.get("publish").any(|spec| {
+                let (ports, proto) = spec.split_once('/').unwrap_or((spec, ""));
+                let (lo, hi) = match ports.split_once('-') {
+                    Some((a, b)) => (a.parse().unwrap_or(0), b.parse().unwrap_or(0)),
+                    None => {
+                        let p = ports.parse::<u16>().unwrap_or(0);
+                        (p, p)
+                    }
+                };
+                rec.network.ports.iter().any(|p| {
+                    (lo..=hi).contains(&p.host_port) && (proto.is_empty() || proto == p.proto)
+                })
+            });
+            if !hit {
+                continue;
+            }
         }
         if f.contains("expose") {
             let ports = rec.config.exposed_ports.clone().unwrap_or_default();

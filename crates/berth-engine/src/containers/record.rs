@@ -102,6 +102,77 @@ pub struct ContainerRecord {
     /// The runtime's view of the resources, as last applied (`update` changes it).
     #[serde(default)]
     pub cgroups_path: String,
+    /// Networks asked for and, while running, the endpoints made on them.
+    #[serde(default)]
+    pub network: NetworkState,
+}
+
+/// A container's networking: what create and connect asked for, and what start made.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct NetworkState {
+    /// The network namespace file while running (`SandboxKey`); empty when stopped.
+    #[serde(default)]
+    pub sandbox_key: String,
+    /// Endpoints in connect order; the first one owns the default route.
+    #[serde(default)]
+    pub endpoints: Vec<EndpointState>,
+    /// Published ports bound while running (a `-p 80` already resolved to its host port).
+    #[serde(default)]
+    pub ports: Vec<PublishedPort>,
+}
+
+impl NetworkState {
+    pub fn endpoint(&self, network_id: &str) -> Option<&EndpointState> {
+        self.endpoints.iter().find(|e| e.network_id == network_id)
+    }
+}
+
+/// One container's membership of one network.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct EndpointState {
+    pub network_id: String,
+    pub network_name: String,
+    /// Asked for: `--network-alias`, `--link` (user networks), `--ip`, `--mac-address`.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub links: Vec<String>,
+    #[serde(default)]
+    pub ipv4_requested: Option<String>,
+    #[serde(default)]
+    pub mac_requested: Option<String>,
+    #[serde(default)]
+    pub driver_opts: Option<std::collections::HashMap<String, String>>,
+    /// Made at start, cleared at exit.
+    #[serde(default)]
+    pub endpoint_id: String,
+    #[serde(default)]
+    pub ip: String,
+    #[serde(default)]
+    pub prefix_len: u8,
+    #[serde(default)]
+    pub gateway: String,
+    #[serde(default)]
+    pub mac: String,
+    #[serde(default)]
+    pub host_ifname: String,
+}
+
+impl EndpointState {
+    pub fn is_live(&self) -> bool {
+        !self.ip.is_empty()
+    }
+}
+
+/// A published port as bound on the host.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct PublishedPort {
+    /// `tcp` or `udp`.
+    pub proto: String,
+    pub container_port: u16,
+    /// Empty for all addresses (Docker shows `0.0.0.0`).
+    pub host_ip: String,
+    pub host_port: u16,
 }
 
 impl ContainerRecord {
@@ -121,6 +192,17 @@ impl ContainerRecord {
         let bytes = serde_json::to_vec(self)
             .map_err(|e| EngineError::Other(berth_core::ErrorKind::Internal, e.to_string()))?;
         atomic_write(&path, &bytes, 0o600).map_err(|e| EngineError::io("write", &path, e))
+    }
+
+    /// Like [`save`](Self::save), atomic but without fsync: for states about to be
+    /// superseded (a record about to be deleted), which need survive a daemon crash, not a
+    /// machine crash.
+    pub fn save_unsynced(&self, dir: &Path) -> Result<(), EngineError> {
+        let path = dir.join(RECORD_FILE);
+        let bytes = serde_json::to_vec(self)
+            .map_err(|e| EngineError::Other(berth_core::ErrorKind::Internal, e.to_string()))?;
+        crate::fsutil::replace_file(&path, &bytes, 0o600)
+            .map_err(|e| EngineError::io("write", &path, e))
     }
 
     /// `/name`, as the API spells names.
@@ -213,6 +295,7 @@ mod tests {
             driver: "overlay2".into(),
             log_path: String::new(),
             cgroups_path: String::new(),
+            network: NetworkState::default(),
         };
         rec.save(dir.path()).unwrap();
         let back = ContainerRecord::load(dir.path()).unwrap();

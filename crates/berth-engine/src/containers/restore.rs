@@ -26,6 +26,7 @@ pub async fn restore(engine: &Arc<Engine>) {
                     let shim = Arc::new(shim);
                     *lock(&c.shim) = Some(shim.clone());
                     c.wait_tx.send_modify(|w| w.running = true);
+                    crate::networks::reattach(engine, &c).await;
                     spawn_monitor(engine.clone(), c.clone(), generation, shim);
                     continue;
                 }
@@ -36,7 +37,7 @@ pub async fn restore(engine: &Arc<Engine>) {
                     error: Some("container process is gone".into()),
                 });
                 tracing::info!(container = %c.id, code = exit.exit_code, "container exited while the daemon was away");
-                handle_exit(engine, &c, generation, exit);
+                handle_exit(engine, &c, generation, exit).await;
             }
             Status::Removing | Status::Dead => {
                 let _ = c.update_record(|r| r.state.status = Status::Dead);
@@ -46,6 +47,8 @@ pub async fn restore(engine: &Arc<Engine>) {
                 if rootfs.exists() {
                     let _ = berth_snapshot::unmount(&rootfs);
                 }
+                // A sandbox left by a crash between start and exit bookkeeping.
+                crate::networks::release(engine, &c).await;
                 let policy = rec.host_config.restart_policy.as_ref().and_then(|p| p.name);
                 let comes_back = rec.state.status == Status::Exited
                     && !rec.manually_stopped

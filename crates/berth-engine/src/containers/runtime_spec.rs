@@ -75,10 +75,8 @@ pub fn validate(hc: &HostConfig) -> Result<(), String> {
         }
     }
     if let Some(mode) = hc.network_mode.as_deref() {
-        if !matches!(mode, "" | "default" | "bridge" | "none" | "host")
-            && !mode.starts_with("container:")
-        {
-            return Err(format!("network {mode} not found"));
+        if mode == "container:" {
+            return Err("invalid container format container:<name|id>".into());
         }
     }
     if hc.binds.as_ref().is_some_and(|b| !b.is_empty())
@@ -190,6 +188,7 @@ pub fn build(
     user: &ExecUser,
     cgroups_path: String,
     init_path: Option<&std::path::Path>,
+    netns: Option<&std::path::Path>,
     resolve_container: &dyn Fn(&str, &str) -> Result<PathBuf, String>,
 ) -> Result<ContainerSpec, String> {
     let hc = &rec.host_config;
@@ -266,9 +265,10 @@ pub fn build(
         })
         .collect();
 
-    let network = match hc.network_mode.as_deref() {
-        Some("host") => NamespaceMode::Host,
-        Some(m) if m.starts_with("container:") => {
+    let network = match (netns, hc.network_mode.as_deref()) {
+        (Some(ns), _) => NamespaceMode::Join(ns.into()),
+        (None, Some("host")) => NamespaceMode::Host,
+        (None, Some(m)) if m.starts_with("container:") => {
             NamespaceMode::Join(resolve_container(&m["container:".len()..], "net")?)
         }
         _ => NamespaceMode::Private,

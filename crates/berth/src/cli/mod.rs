@@ -7,6 +7,8 @@ mod events;
 mod global;
 mod images;
 mod info;
+mod natural;
+mod network;
 mod output;
 mod progress;
 mod query;
@@ -141,6 +143,11 @@ pub enum Command {
     Ps(container::PsArgs),
     /// Remove one or more containers
     Rm(container::RmArgs),
+    /// List port mappings or a specific mapping for the container
+    Port(container::PortArgs),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -230,7 +237,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Command::Stats(a) => container::dispatch(g, ContainerCommand::Stats(a)).await,
             Command::Ps(a) => container::dispatch(g, ContainerCommand::Ls(a)).await,
             Command::Rm(a) => container::dispatch(g, ContainerCommand::Rm(a)).await,
+            Command::Port(a) => container::dispatch(g, ContainerCommand::Port(a)).await,
             Command::Inspect(a) => container::inspect_any(g, a).await,
+            Command::Network(c) => network::dispatch(g, c).await,
         }
     });
     // Nothing may keep the process alive once the command is done: a blocked read of the

@@ -16,6 +16,7 @@ enum ArgRule {
     Exact(usize),
     Min(usize),
     Max(usize),
+    Range(usize, usize),
 }
 
 /// The `Use` line (after the command path) and argument rule of docker's commands.
@@ -23,6 +24,12 @@ fn command_spec(name: &str, parent: Option<&str>) -> Option<(&'static str, ArgRu
     use ArgRule::*;
     let containers = "[OPTIONS] CONTAINER [CONTAINER...]";
     Some(match (parent, name) {
+        (Some("network"), "create") => ("[OPTIONS] NETWORK", Exact(1)),
+        (Some("network"), "ls" | "prune") => ("[OPTIONS]", NoArgs),
+        (Some("network"), "inspect") => ("[OPTIONS] NETWORK [NETWORK...]", Min(1)),
+        (Some("network"), "rm") => ("NETWORK [NETWORK...]", Min(1)),
+        (Some("network"), "connect" | "disconnect") => ("[OPTIONS] NETWORK CONTAINER", Exact(2)),
+        (_, "port") => ("CONTAINER [PRIVATE_PORT[/PROTO]]", Range(1, 2)),
         (_, "run" | "create") => ("[OPTIONS] IMAGE [COMMAND] [ARG...]", Min(1)),
         (_, "start" | "stop" | "restart" | "kill" | "rm" | "update") => (containers, Min(1)),
         (_, "pause" | "unpause" | "wait") => ("CONTAINER [CONTAINER...]", Min(1)),
@@ -94,7 +101,8 @@ fn context_str(e: &clap::Error, kind: ContextKind) -> Option<String> {
 
 /// `--memory <MEMORY>` → the flag's long name and short letter, from the command.
 fn flag_names(path: &[String], invalid_arg: &str) -> (String, Option<char>) {
-    let flag = invalid_arg.split_whitespace().next().unwrap_or(invalid_arg);
+    // clap shows `--memory <MEMORY>`, or `--all[=<ALL>]` for an optional value.
+    let flag = invalid_arg.split([' ', '[']).next().unwrap_or(invalid_arg);
     let mut cmd = Cli::command();
     for p in path {
         match cmd.find_subcommand(p).cloned() {
@@ -143,6 +151,10 @@ fn docker_message(e: &clap::Error, args: &[String]) -> Option<(String, i32)> {
             ArgRule::Exact(n) => (format!("requires {n} {}", plural(n)), "Run"),
             ArgRule::Min(n) => (format!("requires at least {n} {}", plural(n)), "See"),
             ArgRule::Max(n) => (format!("requires at most {n} {}", plural(n)), "Run"),
+            ArgRule::Range(min, max) => (
+                format!("requires at least {min} and at most {max} {}", plural(max)),
+                "Run",
+            ),
         };
         Some((
             format!("{bin}: '{full}' {what}\n\nUsage:  {full} {usage}\n\n{verb} '{full} --help' for more information"),
@@ -277,6 +289,8 @@ mod tests {
         );
         let (msg, _) = message(&["berth", "stop", "-t", "x", "a"]);
         assert!(msg.starts_with("invalid argument \"x\" for \"-t, --timeout\" flag: strconv.ParseInt: parsing \"x\": invalid syntax"), "{msg}");
+        let (msg, _) = message(&["berth", "ps", "--all=maybe"]);
+        assert!(msg.starts_with("invalid argument \"maybe\" for \"-a, --all\" flag: strconv.ParseBool: parsing \"maybe\": invalid syntax\n"), "{msg}");
         let (msg, _) = message(&["berth", "run", "-a", "foo", "busybox"]);
         assert!(msg.starts_with("invalid argument \"foo\" for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR"), "{msg}");
     }
@@ -297,6 +311,43 @@ mod tests {
         let (msg, _) = message(&["berth", "ps", "a"]);
         assert!(
             msg.starts_with("berth: 'berth ps' accepts no arguments\n"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn network_and_port_usage() {
+        let (msg, code) = message(&["berth", "network", "create"]);
+        assert_eq!(code, 1);
+        assert_eq!(
+            msg,
+            "berth: 'berth network create' requires 1 argument\n\nUsage:  berth network create [OPTIONS] NETWORK\n\nRun 'berth network create --help' for more information"
+        );
+        let (msg, _) = message(&["berth", "network", "connect", "n"]);
+        assert!(
+            msg.starts_with("berth: 'berth network connect' requires 2 arguments\n"),
+            "{msg}"
+        );
+        let (msg, _) = message(&["berth", "network", "list", "x"]);
+        assert!(
+            msg.starts_with("berth: 'berth network ls' accepts no arguments\n"),
+            "{msg}"
+        );
+        let (msg, _) = message(&["berth", "network", "remove"]);
+        assert!(
+            msg.starts_with("berth: 'berth network rm' requires at least 1 argument\n\nUsage:  berth network rm NETWORK [NETWORK...]\n\nSee "),
+            "{msg}"
+        );
+        let (msg, code) = message(&["berth", "port"]);
+        assert_eq!(code, 1);
+        assert_eq!(
+            msg,
+            "berth: 'berth port' requires at least 1 and at most 2 arguments\n\nUsage:  berth port CONTAINER [PRIVATE_PORT[/PROTO]]\n\nRun 'berth port --help' for more information"
+        );
+        let (msg, code) = message(&["berth", "network", "create", "--label", "", "n"]);
+        assert_eq!(code, 125);
+        assert!(
+            msg.starts_with("invalid argument \"\" for \"--label\" flag: invalid label '': empty name\n\nUsage:  berth network create [OPTIONS] NETWORK\n"),
             "{msg}"
         );
     }

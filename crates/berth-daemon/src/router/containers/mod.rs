@@ -122,9 +122,10 @@ async fn list(State(s): State<AppState>, p: Params) -> Result<Response, ApiError
                 filters: &filters,
             },
         )?;
+        let nets = engine.networks.list();
         Ok(recs
             .iter()
-            .map(|r| views::summary(r, with_size.then(|| sizes(&engine, r))))
+            .map(|r| views::summary(r, with_size.then(|| sizes(&engine, r)), &nets))
             .collect())
     })
     .await
@@ -142,7 +143,16 @@ async fn inspect(
     let graph = graph_driver(&s.engine, &rec);
     let exec_ids = s.engine.containers.exec_ids(&rec.id);
     let size = p.bool("size").then(|| sizes(&s.engine, &rec));
-    Ok(Json(views::inspect(&rec, &c.paths.data, graph, exec_ids, size)).into_response())
+    let nets = s.engine.networks.list();
+    Ok(Json(views::inspect(
+        &rec,
+        &c.paths.data,
+        graph,
+        exec_ids,
+        size,
+        &nets,
+    ))
+    .into_response())
 }
 
 fn graph_driver(engine: &Engine, rec: &ctr::ContainerRecord) -> Value {

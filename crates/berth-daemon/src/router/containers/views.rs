@@ -2,6 +2,7 @@
 //! field Docker always sends present, so templates like `{{.State.Error}}` print "".
 
 use berth_engine::containers::{ContainerRecord, Status, ZERO_TIME};
+use berth_engine::networks::NetworkRecord;
 use serde_json::{json, Map, Value};
 
 use berth_api::units::human_duration;
@@ -106,26 +107,151 @@ fn config_defaults() -> Value {
     })
 }
 
-fn networks(rec: &ContainerRecord) -> Value {
+fn networks(rec: &ContainerRecord, nets: &[NetworkRecord]) -> Value {
     let mode = rec
         .host_config
         .network_mode
         .clone()
         .unwrap_or_else(|| "bridge".into());
-    if mode == "none" || mode.starts_with("container:") {
-        if mode == "none" {
-            return json!({"none": endpoint()});
-        }
-        return json!({});
-    }
-    let name = if mode == "default" {
-        "bridge".to_owned()
-    } else {
-        mode
-    };
     let mut m = Map::new();
-    m.insert(name, endpoint());
+    if mode == "host" || mode == "none" {
+        let mut ep = endpoint();
+        if let Some(n) = nets.iter().find(|n| n.predefined && n.name == mode) {
+            ep["NetworkID"] = json!(n.id);
+        }
+        m.insert(mode, ep);
+        return Value::Object(m);
+    }
+    for e in &rec.network.endpoints {
+        let user_net = nets
+            .iter()
+            .find(|n| n.id == e.network_id)
+            .is_some_and(|n| !n.is_default_bridge());
+        let mut ep = endpoint();
+        ep["NetworkID"] = json!(e.network_id);
+        ep["EndpointID"] = json!(e.endpoint_id);
+        ep["Gateway"] = json!(e.gateway);
+        ep["IPAddress"] = json!(e.ip);
+        ep["IPPrefixLen"] = json!(e.prefix_len);
+        ep["MacAddress"] = json!(e.mac);
+        if let Some(ip) = &e.ipv4_requested {
+            ep["IPAMConfig"] = json!({"IPv4Address": ip});
+        }
+        if !e.aliases.is_empty() {
+            ep["Aliases"] = json!(e.aliases);
+        }
+        if !e.links.is_empty() {
+            ep["Links"] = json!(e.links);
+        }
+        if let Some(o) = &e.driver_opts {
+            ep["DriverOpts"] = json!(o);
+        }
+        if user_net {
+            let mut names = vec![rec.name.clone(), rec.id[..12].to_owned()];
+            names.extend(e.aliases.iter().cloned());
+            ep["DNSNames"] = json!(names);
+        }
+        m.insert(e.network_name.clone(), ep);
+    }
     Value::Object(m)
+}
+
+/// `NetworkSettings.Ports`: published ports with their bindings while running, exposed
+/// ones as null.
+fn ports_map(rec: &ContainerRecord) -> Value {
+    let mut m = Map::new();
+    if rec.network.sandbox_key.is_empty() {
+        return Value::Object(m);
+    }
+    for p in rec.config.exposed_ports.iter().flatten() {
+        let key = if p.contains('/') {
+            p.clone()
+        } else {
+            format!("{p}/tcp")
+        };
+        m.insert(key, Value::Null);
+    }
+    for p in &rec.network.ports {
+        let key = format!("{}/{}", p.container_port, p.proto);
+        let host_ip = if p.host_ip.is_empty() {
+            "0.0.0.0"
+        } else {
+            p.host_ip.as_str()
+        };
+        let entry = m.entry(key).or_insert(Value::Null);
+        if entry.is_null() {
+            *entry = json!([]);
+        }
+        if let Some(a) = entry.as_array_mut() {
+            a.push(json!({"HostIp": host_ip, "HostPort": p.host_port.to_string()}));
+        }
+    }
+    Value::Object(m)
+}
+
+/// `Ports` of a `GET /containers/json` row.
+fn ports_list(rec: &ContainerRecord) -> Value {
+    let mut out = Vec::new();
+    for p in &rec.network.ports {
+        let ip = if p.host_ip.is_empty() {
+            "0.0.0.0"
+        } else {
+            p.host_ip.as_str()
+        };
+        out.push(json!({"IP": ip, "PrivatePort": p.container_port, "PublicPort": p.host_port, "Type": p.proto}));
+    }
+    for e in rec.config.exposed_ports.iter().flatten() {
+        let (port, proto) = e.split_once('/').unwrap_or((e.as_str(), "tcp"));
+        let Ok(port) = port.parse::<u16>() else {
+            continue;
+        };
+        if !rec
+            .network
+            .ports
+            .iter()
+            .any(|p| p.container_port == port && p.proto == proto)
+        {
+            out.push(json!({"PrivatePort": port, "Type": proto}));
+        }
+    }
+    Value::Array(out)
+}
+
+fn network_settings(rec: &ContainerRecord, nets: &[NetworkRecord]) -> Value {
+    let mut ns = json!({
+        "Bridge": "", "SandboxID": "", "SandboxKey": rec.network.sandbox_key, "Ports": ports_map(rec),
+        "HairpinMode": false, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
+        "SecondaryIPAddresses": null, "SecondaryIPv6Addresses": null, "EndpointID": "",
+        "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPAddress": "",
+        "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "",
+        "Networks": networks(rec, nets),
+    });
+    if !rec.network.sandbox_key.is_empty() {
+        ns["SandboxID"] = json!(sandbox_id(&rec.id));
+    }
+    // The legacy top-level fields describe the default bridge endpoint only, as Docker's.
+    let bridge = nets
+        .iter()
+        .find(|n| n.is_default_bridge())
+        .map(|n| n.id.as_str());
+    if let Some(e) = rec
+        .network
+        .endpoints
+        .iter()
+        .find(|e| Some(e.network_id.as_str()) == bridge && e.is_live())
+    {
+        ns["EndpointID"] = json!(e.endpoint_id);
+        ns["Gateway"] = json!(e.gateway);
+        ns["IPAddress"] = json!(e.ip);
+        ns["IPPrefixLen"] = json!(e.prefix_len);
+        ns["MacAddress"] = json!(e.mac);
+    }
+    ns
+}
+
+/// A stable 64-hex sandbox ID derived from the container's.
+fn sandbox_id(container_id: &str) -> String {
+    container_id.chars().rev().collect()
 }
 
 fn endpoint() -> Value {
@@ -161,6 +287,7 @@ pub fn inspect(
     graph: Value,
     exec_ids: Vec<String>,
     sizes: Option<Sizes>,
+    nets: &[NetworkRecord],
 ) -> Value {
     let st = &rec.state;
     let mut state = json!({
@@ -210,14 +337,7 @@ pub fn inspect(
         "GraphDriver": graph,
         "Mounts": [],
         "Config": config,
-        "NetworkSettings": {
-            "Bridge": "", "SandboxID": "", "SandboxKey": "", "Ports": {}, "HairpinMode": false,
-            "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
-            "SecondaryIPAddresses": null, "SecondaryIPv6Addresses": null, "EndpointID": "",
-            "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPAddress": "",
-            "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "",
-            "Networks": networks(rec),
-        },
+        "NetworkSettings": network_settings(rec, nets),
     });
     if let Some(s) = sizes {
         out["SizeRw"] = json!(s.rw);
@@ -227,7 +347,7 @@ pub fn inspect(
 }
 
 /// One row of `GET /containers/json`.
-pub fn summary(rec: &ContainerRecord, sizes: Option<Sizes>) -> Value {
+pub fn summary(rec: &ContainerRecord, sizes: Option<Sizes>, nets: &[NetworkRecord]) -> Value {
     // moby quotes arguments that contain a space.
     let mut command = rec.path.clone();
     for a in &rec.args {
@@ -245,12 +365,12 @@ pub fn summary(rec: &ContainerRecord, sizes: Option<Sizes>) -> Value {
         "ImageID": rec.image,
         "Command": command,
         "Created": unix(&rec.created),
-        "Ports": [],
+        "Ports": ports_list(rec),
         "Labels": rec.config.labels.clone().unwrap_or_default(),
         "State": rec.state.status.as_str(),
         "Status": status_text(rec),
         "HostConfig": {"NetworkMode": rec.host_config.network_mode.clone().unwrap_or_else(|| "bridge".into())},
-        "NetworkSettings": {"Networks": networks(rec)},
+        "NetworkSettings": {"Networks": networks(rec, nets)},
         "Mounts": [],
     });
     if let Some(s) = sizes {

@@ -66,14 +66,21 @@ fn type_list() -> String {
     TYPES.join("\", \"")
 }
 
-/// Renders the objects found, then fails with the errors (exit 1), or with 64 for a
-/// template that does not parse — docker's `inspect.Inspect`.
-fn finish(format: Option<&str>, found: &[Value], errors: Vec<String>) -> Result<ExitCode> {
+/// Fails with status 64 for a template that does not parse, as docker's `inspect.Inspect`
+/// does before it looks anything up.
+pub fn check_format(format: Option<&str>) -> Result<()> {
     if let Some(f) = format.filter(|f| !f.is_empty() && *f != "json") {
         if let Err(e) = berth_format::Template::parse(f) {
             return Err(StatusError::new(e.to_string(), 64).into());
         }
     }
+    Ok(())
+}
+
+/// Renders the objects found, then fails with the errors (exit 1), or with 64 for a
+/// template that does not parse — docker's `inspect.Inspect`.
+pub fn finish(format: Option<&str>, found: &[Value], errors: Vec<String>) -> Result<ExitCode> {
+    check_format(format)?;
     let mut out = std::io::stdout().lock();
     let rendered = crate::cli::output::render_objects(&mut out, format, found);
     let mut errors = errors;

@@ -68,7 +68,7 @@ pub const HEADERS: &[(&str, &str)] = &[
 
 /// `{{.Label "name"}}`, read back from the row's `Labels` column (`k=v,k=v`); a label
 /// value holding a comma is cut there.
-fn label_method(row: &Value, args: &[Value]) -> Result<Value, String> {
+pub fn label_method(row: &Value, args: &[Value]) -> Result<Value, String> {
     let name = args.first().and_then(Value::as_str).unwrap_or_default();
     let value = row["Labels"]
         .as_str()

@@ -1,6 +1,6 @@
 //! Container commands, as the docker CLI has them: `run`, `create`, the lifecycle
 //! commands, `attach`, `exec`, `logs`, `ps`, `inspect`, `stats`, `top`, `update`, `rm`,
-//! `prune`, and the `container` group that holds them all.
+//! `prune`, `port`, and the `container` group that holds them all.
 
 mod attach;
 mod config;
@@ -14,6 +14,7 @@ mod logs;
 mod mounts;
 mod network;
 mod opts;
+mod port;
 mod ports;
 mod resize;
 mod run;
@@ -24,7 +25,7 @@ mod stream;
 mod top;
 mod tty;
 mod update;
-mod values;
+pub mod values;
 mod wait;
 
 use std::process::ExitCode;
@@ -37,12 +38,16 @@ use serde_json::Value;
 pub use attach::AttachArgs;
 pub use create::CreateArgs;
 pub use exec::ExecArgs;
-pub use inspect::{ContainerInspectArgs, InspectArgs};
+pub use inspect::{
+    check_format as check_inspect_format, finish as finish_inspect, ContainerInspectArgs,
+    InspectArgs,
+};
 pub use lifecycle::{
     KillArgs, PauseArgs, PruneArgs, RenameArgs, RestartArgs, RmArgs, StartArgs, StopArgs, WaitArgs,
 };
-pub use list::PsArgs;
+pub use list::{label_method, PsArgs};
 pub use logs::LogsArgs;
+pub use port::PortArgs;
 pub use run::RunArgs;
 pub use stats::StatsArgs;
 pub use top::TopArgs;
@@ -70,6 +75,8 @@ pub enum ContainerCommand {
     Ls(PsArgs),
     /// Pause all processes within one or more containers
     Pause(PauseArgs),
+    /// List port mappings or a specific mapping for the container
+    Port(PortArgs),
     /// Remove all stopped containers
     Prune(PruneArgs),
     /// Rename a container
@@ -107,6 +114,7 @@ pub async fn dispatch(g: &GlobalOptions, cmd: ContainerCommand) -> Result<ExitCo
         ContainerCommand::Logs(a) => logs::logs(g, a).await,
         ContainerCommand::Ls(a) => list::ps(g, a).await,
         ContainerCommand::Pause(a) => lifecycle::pause(g, a, "pause").await,
+        ContainerCommand::Port(a) => port::port(g, a).await,
         ContainerCommand::Prune(a) => lifecycle::prune(g, a).await,
         ContainerCommand::Rename(a) => lifecycle::rename(g, a).await,
         ContainerCommand::Restart(a) => lifecycle::restart(g, a).await,
