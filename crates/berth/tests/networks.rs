@@ -636,3 +636,129 @@ fn a_killed_daemon_keeps_addresses_and_ports_and_leaves_nothing() {
     let extra: Vec<_> = now.difference(&expected).collect();
     assert!(extra.is_empty(), "links left behind: {extra:?}");
 }
+
+#[test]
+fn static_ip_mac_links_host_gateway_and_berth_cli() {
+    let _serial = serial();
+    let d = daemon_with(&[]);
+    ok(d.berth(&[
+        "network",
+        "create",
+        "--subnet",
+        "10.123.45.0/24",
+        "--gateway",
+        "10.123.45.254",
+        "fixed",
+    ]));
+    ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "pinned",
+        "--network",
+        "fixed",
+        "--ip",
+        "10.123.45.77",
+        "--mac-address",
+        "02:aa:bb:cc:dd:ee",
+        "--add-host",
+        "hostbox:host-gateway",
+        "busybox",
+        "sleep",
+        "600",
+    ]));
+    let ep = inspect(&d, "pinned")["NetworkSettings"]["Networks"]["fixed"].clone();
+    assert_eq!(ep["IPAddress"], "10.123.45.77", "{ep}");
+    assert_eq!(ep["Gateway"], "10.123.45.254", "{ep}");
+    assert_eq!(ep["MacAddress"], "02:aa:bb:cc:dd:ee", "{ep}");
+    assert_eq!(ep["IPAMConfig"]["IPv4Address"], "10.123.45.77", "{ep}");
+    assert!(
+        ep["DNSNames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == "pinned"),
+        "{ep}"
+    );
+    let link = ok(d.docker(&["exec", "pinned", "ip", "link", "show", "eth0"]));
+    assert!(link.contains("02:aa:bb:cc:dd:ee"), "{link}");
+    let route = ok(d.docker(&["exec", "pinned", "ip", "route"]));
+    assert!(route.contains("default via 10.123.45.254"), "{route}");
+    let hosts = ok(d.docker(&["exec", "pinned", "cat", "/etc/hosts"]));
+    let gateway = d.bip.split('/').next().unwrap();
+    assert!(hosts.contains(&format!("{gateway}\thostbox")), "{hosts}");
+    // The same static address twice is refused; one outside the subnet too.
+    let out = d.docker(&[
+        "run",
+        "-d",
+        "--network",
+        "fixed",
+        "--ip",
+        "10.123.45.77",
+        "busybox",
+        "true",
+    ]);
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    // --ip on the default bridge is Docker's 400.
+    let out = d.docker(&["create", "--ip", "10.9.9.9", "busybox", "true"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("user specified IP address is supported on user defined networks only"),
+        "{}",
+        text(&out)
+    );
+
+    // --link on the default bridge writes /etc/hosts entries.
+    ok(d.docker(&["run", "-d", "--name", "db", "busybox", "sleep", "600"]));
+    let db_ip = ip_on(&d, "db", "bridge");
+    let hosts = ok(d.docker(&[
+        "run",
+        "--rm",
+        "--link",
+        "db:database",
+        "busybox",
+        "cat",
+        "/etc/hosts",
+    ]));
+    assert!(
+        hosts.lines().any(|l| l.starts_with(&format!("{db_ip}\t"))
+            && l.contains("database")
+            && l.contains("db")),
+        "{hosts}"
+    );
+
+    // berth's own CLI sees the same networks and ports.
+    let ls = ok(d.berth(&["network", "ls", "--format", "{{.Name}} {{.Driver}}"]));
+    for want in ["bridge bridge", "host host", "none null", "fixed bridge"] {
+        assert!(ls.lines().any(|l| l == want), "{want} missing: {ls}");
+    }
+    let port = free_port();
+    ok(d.berth(&[
+        "run",
+        "-d",
+        "--name",
+        "pub",
+        "-p",
+        &format!("127.0.0.1:{port}:80/tcp"),
+        "busybox",
+        "sh",
+        "-c",
+        HTTPD,
+    ]));
+    assert_eq!(
+        ok(d.berth(&["port", "pub"])).trim(),
+        format!("80/tcp -> 127.0.0.1:{port}")
+    );
+    let ps = ok(d.berth(&[
+        "ps",
+        "--filter",
+        &format!("publish={port}"),
+        "--format",
+        "{{.Names}}",
+    ]));
+    assert_eq!(ps.trim(), "pub");
+    let ps = ok(d.berth(&["ps", "--filter", "network=fixed", "--format", "{{.Names}}"]));
+    assert_eq!(ps.trim(), "pinned");
+    ok(d.docker(&["rm", "-f", "pinned", "db", "pub"]));
+    ok(d.berth(&["network", "rm", "fixed"]));
+}

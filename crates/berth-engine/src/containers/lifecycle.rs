@@ -146,6 +146,7 @@ fn write_etc_files(
     c: &Container,
     rec: &super::ContainerRecord,
     sandbox: Option<&crate::networks::SandboxInfo>,
+    host_gateway: Option<&str>,
 ) -> Result<(), EngineError> {
     let hc = &rec.host_config;
     let hostname = rec.config.hostname.clone().unwrap_or_default();
@@ -156,8 +157,24 @@ fn write_etc_files(
         let own = sandbox
             .and_then(|s| s.own_ip.as_deref())
             .map(|ip| (ip, hostname.as_str()));
-        let mut text = etc_files::hosts(hc.extra_hosts.as_deref().unwrap_or(&[]), None)
-            .map_err(EngineError::InvalidParameter)?;
+        // `--add-host name:host-gateway` means the default bridge's gateway, as dockerd's
+        // default --host-gateway-ip.
+        let extra: Vec<String> = hc
+            .extra_hosts
+            .iter()
+            .flatten()
+            .map(|e| {
+                match (
+                    e.strip_suffix(":host-gateway"),
+                    e.strip_suffix("=host-gateway"),
+                    host_gateway,
+                ) {
+                    (Some(name), _, Some(gw)) | (_, Some(name), Some(gw)) => format!("{name}:{gw}"),
+                    _ => e.clone(),
+                }
+            })
+            .collect();
+        let mut text = etc_files::hosts(&extra, None).map_err(EngineError::InvalidParameter)?;
         for line in sandbox.map(|s| s.hosts_lines.as_slice()).unwrap_or(&[]) {
             text.push_str(line);
             text.push('\n');
@@ -333,7 +350,8 @@ async fn start_process(engine: &Arc<Engine>, c: &Arc<Container>) -> Result<(), E
     rootfs::mkdir_all(&rootfs, &cwd, 0, 0)
         .map_err(|e| internal(start_error(&format!("mkdir {cwd}: {e}"))))?;
     let sandbox = crate::networks::attach(engine, c).await?;
-    write_etc_files(c, &rec, sandbox.as_ref())?;
+    let host_gateway = engine.networks.host_gateway();
+    write_etc_files(c, &rec, sandbox.as_ref(), host_gateway.as_deref())?;
     let cgroups = cgroups_path(engine, hc, &rec.id);
     let resolve_container = |target: &str, ns: &str| -> Result<std::path::PathBuf, String> {
         let other = engine.containers.get(target).map_err(|e| e.to_string())?;

@@ -161,6 +161,15 @@ impl NetworkService {
             .await
     }
 
+    /// The address `host-gateway` stands for in `--add-host`: the default bridge's gateway.
+    pub fn host_gateway(&self) -> Option<String> {
+        self.list()
+            .into_iter()
+            .find(|r| r.is_default_bridge())
+            .map(|r| r.gateway)
+            .filter(|g| !g.is_empty())
+    }
+
     /// A copy of every network record.
     pub fn list(&self) -> Vec<NetworkRecord> {
         self.nets
