@@ -446,6 +446,8 @@ fn user_networks_dns_isolation_connect_and_internal() {
     for b in bridges.iter().filter(|b| **b != d.bridge) {
         assert!(!cleanup::link_exists(b), "bridge {b} left after network rm");
     }
+    // `--until` is whole seconds: let the last events fall in a past second.
+    std::thread::sleep(Duration::from_millis(1100));
     let events = ok(d.docker(&[
         "events",
         "--since",

@@ -58,6 +58,16 @@ pub(super) fn ruleset(svc: &NetworkService, engine: &Engine) -> NftRuleset {
             });
         }
     }
+    // A stable order, so an unchanged state renders the same script (see apply_firewall).
+    ports.sort_by_key(|p| {
+        (
+            p.host_port,
+            p.host_ip,
+            p.container_ip,
+            p.container_port,
+            p.proto == Proto::Udp,
+        )
+    });
     NftRuleset {
         table: svc.table.clone(),
         networks,

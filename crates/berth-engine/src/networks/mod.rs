@@ -99,6 +99,9 @@ pub struct NetworkService {
     pub(crate) runtime: Mutex<Runtime>,
     pub(crate) upstreams: Arc<berth_dns::Upstreams>,
     warnings: Mutex<Vec<String>>,
+    /// The script last written to nftables: a start or exit that changes no port or
+    /// network (most of them) skips running `nft` at all.
+    applied: Mutex<Option<String>>,
 }
 
 fn not_found(name: &str) -> EngineError {
@@ -143,6 +146,7 @@ impl NetworkService {
             runtime: Mutex::new(Runtime::default()),
             upstreams: Arc::new(upstreams),
             warnings: Mutex::new(Vec::new()),
+            applied: Mutex::new(None),
         }
     }
 
@@ -676,7 +680,14 @@ impl NetworkService {
             return Ok(());
         }
         let rs = firewall::ruleset(self, engine);
-        berth_net::nft_apply(&rs).map_err(net_error)
+        let script = rs.render().map_err(net_error)?;
+        let mut applied = lock(&self.applied);
+        if applied.as_deref() == Some(script.as_str()) {
+            return Ok(());
+        }
+        berth_net::nft_apply(&rs).map_err(net_error)?;
+        *applied = Some(script);
+        Ok(())
     }
 
     /// Clean shutdown: our table goes unless containers keep running (live restore), whose
@@ -689,6 +700,7 @@ impl NetworkService {
             .iter()
             .any(|c| !c.snapshot().network.sandbox_key.is_empty());
         if self.config.firewall && !any_running {
+            *lock(&self.applied) = None;
             if let Err(e) = berth_net::nft_remove(&self.table) {
                 tracing::warn!(error = %e, "removing our nftables table");
             }
