@@ -4,6 +4,7 @@
 pub mod containers;
 pub mod images;
 mod networks;
+mod prune;
 mod system;
 
 use std::sync::Arc;

@@ -169,31 +169,12 @@ async fn remove(State(s): State<AppState>, Path(id): Path<String>) -> Result<Res
 }
 
 async fn prune(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    let filters = p.filters()?;
-    filters.validate(&["until", "label", "label!"])?;
-    let until = match filters.get("until").next() {
-        Some(v) => Some(berth_engine::containers::parse_until(v).map_err(ApiError::bad_request)?),
-        None => None,
-    };
+    let filter = super::prune::PruneFilter::from_params(&p)?;
     let deleted = s
         .engine
         .networks
         .prune(&s.engine, |rec| {
-            if let Some(u) = until {
-                let created = chrono::DateTime::parse_from_rfc3339(&rec.created)
-                    .map(|t| t.timestamp())
-                    .unwrap_or(0);
-                if created >= u {
-                    return false;
-                }
-            }
-            if !filters.match_kv_list("label", |k| rec.labels.get(k).map(String::as_str)) {
-                return false;
-            }
-            !filters.get("label!").any(|l| match l.split_once('=') {
-                Some((k, v)) => rec.labels.get(k).map(String::as_str) == Some(v),
-                None => rec.labels.contains_key(l),
-            })
+            filter.selects(&rec.created, |k| rec.labels.get(k).map(String::as_str))
         })
         .await?;
     Ok(Json(json!({"NetworksDeleted": deleted})).into_response())

@@ -1,9 +1,15 @@
 //! The per-container /etc/hostname, /etc/hosts and /etc/resolv.conf, written on the data
 //! root and bind-mounted into the container, as Docker does.
 
-/// /etc/hosts: Docker's loopback block, then `--add-host` entries, then the container's
-/// own address line when it has one.
-pub fn hosts(extra_hosts: &[String], own: Option<(&str, &str)>) -> Result<String, String> {
+/// /etc/hosts: Docker's loopback block, then `--add-host` entries (`host-gateway` standing
+/// for `host_gateway`, the default bridge's gateway as dockerd's `--host-gateway-ip`), then
+/// `links` lines, then the container's own address line when it has one.
+pub fn hosts(
+    extra_hosts: &[String],
+    host_gateway: Option<&str>,
+    links: &[String],
+    own: Option<(&str, &str)>,
+) -> Result<String, String> {
     let mut s = String::from(
         "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n\
          fe00::\tip6-localnet\nff00::\tip6-mcastprefix\nff02::1\tip6-allnodes\n\
@@ -15,11 +21,18 @@ pub fn hosts(extra_hosts: &[String], own: Option<(&str, &str)>) -> Result<String
             .split_once('=')
             .or_else(|| entry.split_once(':'))
             .ok_or_else(|| format!("invalid extra host entry: {entry}"))?;
-        let ip = ip.trim_start_matches('[').trim_end_matches(']');
+        let ip = match (ip, host_gateway) {
+            ("host-gateway", Some(gw)) => gw,
+            _ => ip.trim_start_matches('[').trim_end_matches(']'),
+        };
         if host.is_empty() || ip.parse::<std::net::IpAddr>().is_err() {
             return Err(format!("invalid IP address in add-host: \"{ip}\""));
         }
         s.push_str(&format!("{ip}\t{host}\n"));
+    }
+    for line in links {
+        s.push_str(line);
+        s.push('\n');
     }
     if let Some((ip, name)) = own {
         s.push_str(&format!("{ip}\t{name}\n"));
@@ -143,16 +156,25 @@ mod tests {
     #[test]
     fn hosts_has_the_loopback_block_and_extra_hosts() {
         let h = hosts(
-            &["db:10.0.0.5".into(), "v6=::1".into()],
+            &[
+                "db:10.0.0.5".into(),
+                "v6=::1".into(),
+                "gw:host-gateway".into(),
+            ],
+            Some("172.17.0.1"),
+            &["10.1.1.9\tdb-alias db".into()],
             Some(("10.1.1.2", "abc")),
         )
         .unwrap();
+        assert!(h.contains("172.17.0.1\tgw\n"), "{h}");
+        assert!(h.contains("10.1.1.9\tdb-alias db\n10.1.1.2\tabc\n"), "{h}");
         assert!(h.starts_with("127.0.0.1\tlocalhost\n"));
         assert!(h.contains("10.0.0.5\tdb\n"));
         assert!(h.contains("::1\tv6\n"));
         assert!(h.ends_with("10.1.1.2\tabc\n"));
-        assert!(hosts(&["bad".into()], None).is_err());
-        assert!(hosts(&["x:notanip".into()], None).is_err());
+        assert!(hosts(&["bad".into()], None, &[], None).is_err());
+        assert!(hosts(&["x:notanip".into()], None, &[], None).is_err());
+        assert!(hosts(&["x:host-gateway".into()], None, &[], None).is_err());
     }
 
     #[test]

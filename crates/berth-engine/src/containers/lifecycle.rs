@@ -157,32 +157,13 @@ fn write_etc_files(
         let own = sandbox
             .and_then(|s| s.own_ip.as_deref())
             .map(|ip| (ip, hostname.as_str()));
-        // `--add-host name:host-gateway` means the default bridge's gateway, as dockerd's
-        // default --host-gateway-ip.
-        let extra: Vec<String> = hc
-            .extra_hosts
-            .iter()
-            .flatten()
-            .map(|e| {
-                match (
-                    e.strip_suffix(":host-gateway"),
-                    e.strip_suffix("=host-gateway"),
-                    host_gateway,
-                ) {
-                    (Some(name), _, Some(gw)) | (_, Some(name), Some(gw)) => format!("{name}:{gw}"),
-                    _ => e.clone(),
-                }
-            })
-            .collect();
-        let mut text = etc_files::hosts(&extra, None).map_err(EngineError::InvalidParameter)?;
-        for line in sandbox.map(|s| s.hosts_lines.as_slice()).unwrap_or(&[]) {
-            text.push_str(line);
-            text.push('\n');
-        }
-        if let Some((ip, name)) = own {
-            text.push_str(&format!("{ip}\t{name}\n"));
-        }
-        text
+        etc_files::hosts(
+            hc.extra_hosts.as_deref().unwrap_or(&[]),
+            host_gateway,
+            sandbox.map(|s| s.hosts_lines.as_slice()).unwrap_or(&[]),
+            own,
+        )
+        .map_err(EngineError::InvalidParameter)?
     };
     let host_resolv = etc_files::host_resolv_conf();
     let resolv = if sandbox.is_some_and(|s| s.embedded_dns) {
@@ -546,7 +527,7 @@ pub(crate) async fn handle_exit(
         }
     };
     let _ = if auto_remove {
-        c.update_record_unsynced(record_exit)
+        c.update_record_as(super::record::Durability::Replaceable, record_exit)
     } else {
         c.update_record(record_exit)
     };
@@ -966,7 +947,9 @@ pub async fn remove(
     }
     // Stand down any restart timer or late monitor.
     *lock(&c.generation) += 1;
-    let _ = c.update_record_unsynced(|r| r.state.status = Status::Removing);
+    let _ = c.update_record_as(super::record::Durability::Replaceable, |r| {
+        r.state.status = Status::Removing
+    });
     lock(&c.pending_attach).clear();
     unmount_rootfs(&c);
     crate::networks::release(engine, &c).await;

@@ -98,27 +98,24 @@ impl Container {
         lock(&self.record).clone()
     }
 
-    /// Changes the record and persists it.
+    /// Changes the record and persists it durably.
     pub(crate) fn update_record<R>(
         &self,
         f: impl FnOnce(&mut ContainerRecord) -> R,
     ) -> Result<R, EngineError> {
-        let mut rec = lock(&self.record);
-        let out = f(&mut rec);
-        rec.save(&self.paths.data)?;
-        Ok(out)
+        self.update_record_as(record::Durability::Durable, f)
     }
 
-    /// [`update_record`](Self::update_record) without fsync, for a record that is about
-    /// to be deleted (an AutoRemove container's exit, `Removing`): two journal commits
-    /// less on `docker run --rm`'s path; a daemon crash still finds the new state.
-    pub(crate) fn update_record_unsynced<R>(
+    /// Changes the record and persists it as `durability` says (`Replaceable` for a record
+    /// about to be deleted: an AutoRemove container's exit, `Removing`).
+    pub(crate) fn update_record_as<R>(
         &self,
+        durability: record::Durability,
         f: impl FnOnce(&mut ContainerRecord) -> R,
     ) -> Result<R, EngineError> {
         let mut rec = lock(&self.record);
         let out = f(&mut rec);
-        rec.save_unsynced(&self.paths.data)?;
+        rec.write(&self.paths.data, durability)?;
         Ok(out)
     }
 

@@ -10,6 +10,15 @@ use serde::{Deserialize, Serialize};
 use crate::error::EngineError;
 use crate::fsutil::atomic_write;
 
+/// How hard a record write is: `Durable` survives a machine crash (fsync); `Replaceable`
+/// (atomic rename, no fsync) survives a daemon crash, enough for a state about to be
+/// superseded, e.g. the record of a container about to be deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    Durable,
+    Replaceable,
+}
+
 /// The record file's name inside the container's data directory.
 pub const RECORD_FILE: &str = "config.v2.json";
 
@@ -188,21 +197,19 @@ impl ContainerRecord {
     }
 
     pub fn save(&self, dir: &Path) -> Result<(), EngineError> {
-        let path = dir.join(RECORD_FILE);
-        let bytes = serde_json::to_vec(self)
-            .map_err(|e| EngineError::Other(berth_core::ErrorKind::Internal, e.to_string()))?;
-        atomic_write(&path, &bytes, 0o600).map_err(|e| EngineError::io("write", &path, e))
+        self.write(dir, Durability::Durable)
     }
 
-    /// Like [`save`](Self::save), atomic but without fsync: for states about to be
-    /// superseded (a record about to be deleted), which need survive a daemon crash, not a
-    /// machine crash.
-    pub fn save_unsynced(&self, dir: &Path) -> Result<(), EngineError> {
+    /// Writes the record atomically; [`Durability::Replaceable`] skips the fsyncs.
+    pub fn write(&self, dir: &Path, durability: Durability) -> Result<(), EngineError> {
         let path = dir.join(RECORD_FILE);
         let bytes = serde_json::to_vec(self)
             .map_err(|e| EngineError::Other(berth_core::ErrorKind::Internal, e.to_string()))?;
-        crate::fsutil::replace_file(&path, &bytes, 0o600)
-            .map_err(|e| EngineError::io("write", &path, e))
+        match durability {
+            Durability::Durable => atomic_write(&path, &bytes, 0o600),
+            Durability::Replaceable => crate::fsutil::replace_file(&path, &bytes, 0o600),
+        }
+        .map_err(|e| EngineError::io("write", &path, e))
     }
 
     /// `/name`, as the API spells names.

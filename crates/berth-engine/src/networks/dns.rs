@@ -4,6 +4,7 @@
 use std::net::Ipv4Addr;
 use std::sync::Weak;
 
+use crate::containers::lock;
 use crate::containers::record::ContainerRecord;
 use crate::Engine;
 
@@ -75,7 +76,8 @@ impl berth_dns::Resolver for EngineResolver {
                 }
             }
             for c in &all {
-                let rec = c.snapshot();
+                // Read in place: a query must not clone every record.
+                let rec = lock(&c.record);
                 let Some(ep) = rec.network.endpoint(net_id).filter(|e| e.is_live()) else {
                     continue;
                 };
@@ -99,7 +101,7 @@ impl berth_dns::Resolver for EngineResolver {
         let wanted = ip.to_string();
         for (net_id, _, _) in asker_networks(&engine, asker) {
             for c in engine.containers.all() {
-                let rec = c.snapshot();
+                let rec = lock(&c.record);
                 if rec
                     .network
                     .endpoint(&net_id)

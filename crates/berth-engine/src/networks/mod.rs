@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use berth_api::models::NetworkCreateRequest;
 use berth_core::ErrorKind;
-use berth_net::{AddressPool, Ipv4Net};
+use berth_net::{overlaps, AddressPool, Ipv4Net};
 
 pub use record::NetworkRecord;
 pub use sandbox::{attach, connect, disconnect, reattach, release, SandboxInfo};
@@ -299,20 +299,15 @@ impl NetworkService {
         self.apply_firewall(engine)
     }
 
-    /// Creates the bridge device if needed and the network's address pool.
+    /// Creates the bridge device if needed and returns the network's address pool. The
+    /// pool is built (and so the record validated) before the kernel is touched.
     async fn bridge_up(
         &self,
         netlink: &berth_net::Netlink,
         rec: &NetworkRecord,
     ) -> Result<AddressPool, EngineError> {
-        let subnet: Ipv4Net = rec
-            .subnet
-            .parse()
-            .map_err(|_| EngineError::InvalidParameter(format!("invalid subnet {}", rec.subnet)))?;
-        let gateway: Ipv4Addr = rec.gateway.parse().map_err(|_| {
-            EngineError::InvalidParameter(format!("invalid gateway {}", rec.gateway))
-        })?;
-        let gw_net = Ipv4Net::new(gateway, subnet.prefix_len())
+        let pool = address_pool(rec)?;
+        let gw_net = Ipv4Net::new(pool.gateway(), pool.subnet().prefix_len())
             .map_err(|e| EngineError::InvalidParameter(e.to_string()))?;
         let mtu = rec
             .options
@@ -323,19 +318,7 @@ impl NetworkService {
             .ensure_bridge(&rec.bridge, gw_net, mtu)
             .await
             .map_err(net_error)?;
-        let range = match rec.ip_range.as_str() {
-            "" => None,
-            r => Some(
-                r.parse::<Ipv4Net>()
-                    .map_err(|_| EngineError::InvalidParameter(format!("invalid ip-range {r}")))?,
-            ),
-        };
-        let aux: Vec<Ipv4Addr> = rec
-            .aux_addresses
-            .values()
-            .filter_map(|a| a.parse().ok())
-            .collect();
-        AddressPool::new(subnet, range, gateway, &aux).map_err(net_error)
+        Ok(pool)
     }
 
     /// The default bridge's record: its subnet from `--bip`, else the one it had, else
@@ -558,24 +541,6 @@ impl NetworkService {
             labels: req.labels.clone().unwrap_or_default().into_iter().collect(),
             bridge,
         };
-        // The pool validates gateway, range and aux addresses before anything is made.
-        let range = match rec.ip_range.as_str() {
-            "" => None,
-            r => Some(
-                r.parse::<Ipv4Net>()
-                    .map_err(|_| EngineError::InvalidParameter(format!("invalid ip-range {r}")))?,
-            ),
-        };
-        let aux: Vec<Ipv4Addr> = rec
-            .aux_addresses
-            .values()
-            .map(|a| {
-                a.parse()
-                    .map_err(|_| EngineError::InvalidParameter(format!("invalid aux address {a}")))
-            })
-            .collect::<Result<_, _>>()?;
-        AddressPool::new(subnet, range, gateway, &aux)
-            .map_err(|e| EngineError::InvalidParameter(e.to_string()))?;
         let netlink = self.netlink().await?;
         let pool = self.bridge_up(netlink, &rec).await?;
         if let Err(e) = rec.save(&self.dir) {
@@ -708,6 +673,32 @@ impl NetworkService {
     }
 }
 
+/// A bridge network's address pool from its record, validated as Docker does (gateway,
+/// ip-range and aux addresses inside the subnet).
+fn address_pool(rec: &NetworkRecord) -> Result<AddressPool, EngineError> {
+    let invalid =
+        |what: &str, v: &str| EngineError::InvalidParameter(format!("invalid {what} {v}"));
+    let subnet: Ipv4Net = rec
+        .subnet
+        .parse()
+        .map_err(|_| invalid("subnet", &rec.subnet))?;
+    let gateway: Ipv4Addr = rec
+        .gateway
+        .parse()
+        .map_err(|_| invalid("gateway", &rec.gateway))?;
+    let range = match rec.ip_range.as_str() {
+        "" => None,
+        r => Some(r.parse::<Ipv4Net>().map_err(|_| invalid("ip-range", r))?),
+    };
+    let aux: Vec<Ipv4Addr> = rec
+        .aux_addresses
+        .values()
+        .map(|a| a.parse().map_err(|_| invalid("aux address", a)))
+        .collect::<Result<_, _>>()?;
+    AddressPool::new(subnet, range, gateway, &aux)
+        .map_err(|e| EngineError::InvalidParameter(e.to_string()))
+}
+
 fn predefined(name: &str, driver: &str) -> NetworkRecord {
     NetworkRecord {
         id: hex::encode(rand::random::<[u8; 32]>()),
@@ -728,10 +719,6 @@ fn predefined(name: &str, driver: &str) -> NetworkRecord {
         labels: BTreeMap::new(),
         bridge: String::new(),
     }
-}
-
-pub(crate) fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
-    a.contains(&b.network()) || b.contains(&a.network())
 }
 
 /// Docker's network name rule.
@@ -762,14 +749,5 @@ mod tests {
         assert!(validate_name("").is_err());
         assert!(validate_name("-x").is_err());
         assert!(validate_name("a/b").is_err());
-    }
-
-    #[test]
-    fn overlap_is_symmetric_and_exact() {
-        let a: Ipv4Net = "10.0.0.0/16".parse().unwrap();
-        let b: Ipv4Net = "10.0.5.0/24".parse().unwrap();
-        let c: Ipv4Net = "10.1.0.0/24".parse().unwrap();
-        assert!(overlaps(&a, &b) && overlaps(&b, &a));
-        assert!(!overlaps(&a, &c));
     }
 }

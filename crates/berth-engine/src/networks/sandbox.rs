@@ -12,9 +12,9 @@ use berth_net::{EndpointSpec, Ipv4Net, Proto};
 
 use super::dns::EngineResolver;
 use super::ports::{self, PortRequest};
-use super::{net_error, NetworkRecord, NetworkService};
+use super::{forbidden, net_error, NetworkRecord, NetworkService};
 use crate::containers::record::{EndpointState, PublishedPort};
-use crate::containers::{lock, Container};
+use crate::containers::{internal, lock, Container};
 use crate::error::EngineError;
 use crate::Engine;
 
@@ -45,14 +45,6 @@ fn primary_network_name(mode: &str) -> &str {
 
 fn invalid(msg: impl Into<String>) -> EngineError {
     EngineError::InvalidParameter(msg.into())
-}
-
-fn forbidden(msg: impl Into<String>) -> EngineError {
-    EngineError::Other(ErrorKind::Forbidden, msg.into())
-}
-
-fn internal(msg: impl Into<String>) -> EngineError {
-    EngineError::Other(ErrorKind::Internal, msg.into())
 }
 
 /// The endpoint a create or connect asks for, checked against the network as Docker does.

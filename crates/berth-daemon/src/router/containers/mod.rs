@@ -465,12 +465,7 @@ async fn remove(
 }
 
 async fn prune(State(s): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    let filters = p.filters()?;
-    filters.validate(&["until", "label", "label!"])?;
-    let until = match filters.get("until").next() {
-        Some(v) => Some(berth_engine::containers::parse_until(v).map_err(ApiError::bad_request)?),
-        None => None,
-    };
+    let filter = super::prune::PruneFilter::from_params(&p)?;
     let mut deleted = Vec::new();
     let mut reclaimed: u64 = 0;
     for c in s.engine.containers.all() {
@@ -478,24 +473,8 @@ async fn prune(State(s): State<AppState>, p: Params) -> Result<Response, ApiErro
         if rec.state.running() || rec.state.status == ctr::Status::Restarting {
             continue;
         }
-        if let Some(u) = until {
-            let created = chrono::DateTime::parse_from_rfc3339(&rec.created)
-                .map(|t| t.timestamp())
-                .unwrap_or(0);
-            if created >= u {
-                continue;
-            }
-        }
         let labels = rec.config.labels.clone().unwrap_or_default();
-        if !filters.match_kv_list("label", |k| labels.get(k).map(String::as_str)) {
-            continue;
-        }
-        if filters.contains("label!")
-            && filters.get("label!").any(|l| match l.split_once('=') {
-                Some((k, v)) => labels.get(k).map(String::as_str) == Some(v),
-                None => labels.contains_key(l),
-            })
-        {
+        if !filter.selects(&rec.created, |k| labels.get(k).map(String::as_str)) {
             continue;
         }
         let size = s
