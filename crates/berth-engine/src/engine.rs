@@ -52,6 +52,7 @@ pub struct Engine {
     pub images: ImageService,
     pub containers: ContainerService,
     pub networks: crate::networks::NetworkService,
+    pub volumes: crate::volumes::VolumeService,
 }
 
 impl Engine {
@@ -80,10 +81,12 @@ impl Engine {
             &config.exec_root,
             config.network.clone(),
         );
+        let volumes = crate::volumes::VolumeService::open(&config.data_root)?;
         Ok(Self {
             images,
             containers,
             networks,
+            volumes,
             reloadable: RwLock::new(ReloadableSettings {
                 debug: config.debug,
                 labels: config.labels.clone(),

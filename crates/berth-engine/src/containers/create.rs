@@ -401,6 +401,7 @@ fn make(
             endpoints,
             ..Default::default()
         },
+        mount_points: Vec::new(),
     };
     rec.save(&paths.data)?;
     Ok(Container::new(rec, paths))

@@ -31,7 +31,7 @@ pub use lifecycle::{
     AttachOptions, AttachStream, RemoveOptions, WaitCondition,
 };
 pub use list::{list, ListOptions};
-pub use record::{ContainerPaths, ContainerRecord, State, Status};
+pub use record::{ContainerPaths, ContainerRecord, MountKind, MountPoint, State, Status};
 pub use restore::restore;
 
 use crate::error::EngineError;

@@ -114,6 +114,67 @@ pub struct ContainerRecord {
     /// Networks asked for and, while running, the endpoints made on them.
     #[serde(default)]
     pub network: NetworkState,
+    /// Binds, volumes and tmpfs mounts, resolved at create (inspect's `Mounts`), in
+    /// mount order (parents before children).
+    #[serde(default)]
+    pub mount_points: Vec<MountPoint>,
+}
+
+/// What a mount is made of: moby's `mount.Type` values.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MountKind {
+    #[default]
+    Bind,
+    Volume,
+    Tmpfs,
+}
+
+impl MountKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bind => "bind",
+            Self::Volume => "volume",
+            Self::Tmpfs => "tmpfs",
+        }
+    }
+}
+
+/// One mount of a container, as create resolved it from `Binds`, `Mounts`, `Tmpfs`,
+/// `VolumesFrom` and the image's `Volumes`.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct MountPoint {
+    pub kind: MountKind,
+    /// The volume's name (volume mounts only).
+    #[serde(default)]
+    pub name: String,
+    /// The host path bound: a bind's host path, a volume's `_data` directory; empty for tmpfs.
+    #[serde(default)]
+    pub source: String,
+    /// Absolute, cleaned path inside the container.
+    pub destination: String,
+    /// The volume driver (`local`); empty for binds and tmpfs.
+    #[serde(default)]
+    pub driver: String,
+    /// The mode string as given (`ro,z`, `rshared`, …), as inspect shows it.
+    #[serde(default)]
+    pub mode: String,
+    pub rw: bool,
+    /// `rprivate` by default for binds; empty for volumes and tmpfs, as Docker shows.
+    #[serde(default)]
+    pub propagation: String,
+    /// `--mount bind-nonrecursive`: a plain (not recursive) bind.
+    #[serde(default)]
+    pub non_recursive: bool,
+    /// Copy the image's content at the destination into a new, empty volume (not nocopy).
+    #[serde(default)]
+    pub copy_data: bool,
+    /// Made for this container (`-v /path`, an image VOLUME): `rm -v` removes it.
+    #[serde(default)]
+    pub anonymous: bool,
+    /// tmpfs mount options (`size=…`, `mode=…`), already in mount(8) form.
+    #[serde(default)]
+    pub tmpfs_options: Vec<String>,
 }
 
 /// A container's networking: what create and connect asked for, and what start made.
@@ -302,6 +363,7 @@ mod tests {
             driver: "overlay2".into(),
             log_path: String::new(),
             cgroups_path: String::new(),
+            mount_points: Vec::new(),
             network: NetworkState::default(),
         };
         rec.save(dir.path()).unwrap();
