@@ -50,6 +50,10 @@ impl berth_image::LayerStore for SnapshotLayers {
         self.0.layer(chain).is_ok()
     }
 
+    fn size(&self, chain: &ChainId) -> Option<u64> {
+        self.0.layer_size(chain).ok()
+    }
+
     fn remove(&self, chain: &ChainId) -> Result<(), LayerError> {
         Ok(self.0.remove_layer(chain)?)
     }
@@ -157,32 +161,29 @@ impl ImageService {
         self.layers.driver().name()
     }
 
-    /// `system df` for images: the unique size of all layers, and per image its size and
-    /// the part of it shared with other images.
+    /// `system df` for images, as moby computes it: the size of every layer some image
+    /// uses, counted once, and per image its size and the part of it (layers, by chain ID)
+    /// that other images share.
     pub fn disk_usage(&self) -> Result<(u64, Vec<(ImageSummary, u64)>), EngineError> {
         let rows = self.list(&Filters::default())?;
-        let mut users: std::collections::HashMap<Digest, usize> = std::collections::HashMap::new();
+        let mut users: std::collections::HashMap<ChainId, usize> = std::collections::HashMap::new();
         for r in &rows {
-            for d in r.image.config.diff_ids().iter().collect::<HashSet<_>>() {
-                *users.entry(d.clone()).or_default() += 1;
+            for c in ChainId::chain(r.image.config.diff_ids()) {
+                *users.entry(c).or_default() += 1;
             }
         }
-        let size_of = |d: &Digest| {
-            berth_content::Provider::info(self.content.as_ref(), d)
-                .map(|i| i.size)
-                .unwrap_or(0)
-        };
-        let layers_size = users.keys().map(size_of).sum();
+        let sizes: std::collections::HashMap<ChainId, u64> = users
+            .keys()
+            .map(|c| (c.clone(), self.layers.layer_size(c).unwrap_or(0)))
+            .collect();
+        let layers_size = sizes.values().sum();
         let out = rows
             .into_iter()
             .map(|r| {
-                let shared = r
-                    .image
-                    .config
-                    .diff_ids()
+                let shared = ChainId::chain(r.image.config.diff_ids())
                     .iter()
-                    .filter(|d| users.get(*d).copied().unwrap_or(0) > 1)
-                    .map(size_of)
+                    .filter(|c| users.get(*c).copied().unwrap_or(0) > 1)
+                    .map(|c| sizes.get(c).copied().unwrap_or(0))
                     .sum();
                 (r, shared)
             })
@@ -261,14 +262,26 @@ impl ImageService {
     }
 
     /// Removes dangling images, or (`dangling=false`) every image no container uses;
-    /// `until` and `label` narrow the set as in Docker.
+    /// `until`, `label` and `label!` narrow the set, and the space reclaimed is the size of
+    /// the layers that went, as moby's `ImagesPrune` does.
     pub fn prune(
         &self,
         events: &EventsBus,
         filters: &Filters,
         in_use: &dyn Fn(&Digest) -> Option<ContainerUse>,
     ) -> Result<Pruned, EngineError> {
-        let all_unused = filters.get("dangling").any(|v| matches!(v, "false" | "0"));
+        let dangling: Vec<&str> = filters.get("dangling").collect();
+        let all_unused =
+            if dangling.is_empty() || dangling.iter().any(|v| matches!(*v, "true" | "1")) {
+                false
+            } else if dangling.iter().any(|v| matches!(*v, "false" | "0")) {
+                true
+            } else {
+                return Err(EngineError::InvalidParameter(format!(
+                    "Invalid filter 'dangling=[{}]'",
+                    dangling.join(" ")
+                )));
+            };
         let until = filters
             .get("until")
             .next()
@@ -283,24 +296,29 @@ impl ImageService {
             if in_use(&image.id).is_some() {
                 continue;
             }
-            if until.is_some_and(|u| image.config.created_unix() >= u) {
+            if until.is_some_and(|u| image.config.created_unix() > u) {
                 continue;
             }
             let labels = image.config.labels();
-            if !filters.match_kv_list("label", |k| labels.get(k).map(String::as_str)) {
+            if !labels_match(filters, &labels) {
                 continue;
             }
-            let negated: Vec<&str> = filters.get("label!").collect();
-            if negated.iter().any(|l| match l.split_once('=') {
-                Some((k, v)) => labels.get(k).map(String::as_str) == Some(v),
-                None => labels.contains_key(*l),
-            }) {
-                continue;
-            }
+            let layer_sizes: std::collections::HashMap<String, u64> =
+                ChainId::chain(image.config.diff_ids())
+                    .into_iter()
+                    .map(|c| {
+                        let size = self.layers.layer_size(&c).unwrap_or(0);
+                        (c.to_string(), size)
+                    })
+                    .collect();
             let name = image.id.to_string();
             match self.delete(events, &name, true, false, in_use) {
                 Ok(items) => {
-                    pruned.space_reclaimed += image.size;
+                    for item in &items {
+                        if let DeleteItem::Deleted(d) = item {
+                            pruned.space_reclaimed += layer_sizes.get(d).copied().unwrap_or(0);
+                        }
+                    }
                     pruned.items.extend(items);
                 }
                 Err(e) => tracing::warn!(image = %name, error = %e, "prune could not delete image"),
@@ -381,6 +399,14 @@ impl ImageService {
         }
         Ok(loaded)
     }
+}
+
+/// moby's `matchLabels`: every `label` must match, and an image is kept when it matches
+/// every `label!` given.
+fn labels_match(filters: &Filters, labels: &BTreeMap<String, String>) -> bool {
+    let lookup = |k: &str| labels.get(k).map(String::as_str);
+    filters.match_kv_list("label", lookup)
+        && (filters.get("label!").next().is_none() || !filters.match_kv_list("label!", lookup))
 }
 
 fn name_attr(name: &str) -> BTreeMap<String, String> {

@@ -6,7 +6,9 @@ use serde_json::{json, Map, Value};
 use crate::{ImageError, Result};
 
 /// Applies each change line to a Docker container-config JSON object.
+/// As in a Dockerfile, `ENTRYPOINT` clears `Cmd` unless a `CMD` came before it.
 pub fn apply_changes(config: &mut Map<String, Value>, changes: &[String]) -> Result<()> {
+    let mut cmd_set = false;
     for line in changes {
         let line = line.trim();
         if line.is_empty() {
@@ -18,9 +20,13 @@ pub fn apply_changes(config: &mut Map<String, Value>, changes: &[String]) -> Res
         match lower.as_str() {
             "cmd" => {
                 config.insert("Cmd".into(), json!(command_form(rest)?));
+                cmd_set = true;
             }
             "entrypoint" => {
                 config.insert("Entrypoint".into(), json!(command_form(rest)?));
+                if !cmd_set {
+                    config.insert("Cmd".into(), Value::Null);
+                }
             }
             "env" => {
                 let env = config.entry("Env").or_insert_with(|| json!([]));
@@ -231,6 +237,18 @@ mod tests {
         assert_eq!(v["WorkingDir"], json!("/srv"));
         assert_eq!(v["StopSignal"], json!("SIGTERM"));
         assert_eq!(v["OnBuild"], json!(["RUN echo later"]));
+    }
+
+    #[test]
+    fn entrypoint_clears_cmd_unless_cmd_came_first() {
+        let mut c = Map::new();
+        c.insert("Cmd".into(), json!(["sh"]));
+        apply_changes(&mut c, &[r#"ENTRYPOINT ["top"]"#.to_owned()]).unwrap();
+        assert_eq!(c["Cmd"], Value::Null);
+        let mut c = Map::new();
+        let lines = [r#"CMD ["-b"]"#.to_owned(), r#"ENTRYPOINT ["top"]"#.to_owned()];
+        apply_changes(&mut c, &lines).unwrap();
+        assert_eq!(c["Cmd"], json!(["-b"]));
     }
 
     #[test]

@@ -21,6 +21,12 @@ pub trait LayerStore: Send + Sync {
 
     fn exists(&self, chain: &ChainId) -> bool;
 
+    /// The layer's size as dockerd reports it (the apparent size of the files it brings);
+    /// None when the store cannot tell, and the image store falls back to the tar's size.
+    fn size(&self, _chain: &ChainId) -> Option<u64> {
+        None
+    }
+
     /// Removes one layer; the image store calls it top-down and only for chains no
     /// remaining image uses.
     fn remove(&self, chain: &ChainId) -> Result<(), LayerError>;

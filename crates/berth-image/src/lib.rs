@@ -12,6 +12,7 @@
 
 mod archive;
 mod changes;
+mod commit;
 mod compression;
 mod config;
 mod error;
@@ -25,6 +26,7 @@ mod store;
 pub use archive::load::LoadedImage;
 pub use archive::save::ANNOTATION_CONTAINERD_NAME;
 pub use changes::apply_changes;
+pub use commit::{CommitOptions, EMPTY_LAYER_DIFF_ID};
 pub use compression::decompress;
 pub use config::{HistoryEntry, ImageConfig};
 pub use error::{ImageError, Result};

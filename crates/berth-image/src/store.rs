@@ -179,11 +179,7 @@ impl ImageStore {
                 }
             }
         }
-        let size = rec
-            .diff_ids
-            .iter()
-            .map(|d| self.content.info(d).map_or(0, |i| i.size))
-            .sum();
+        let size = self.layer_sizes(&rec.diff_ids).iter().sum();
         Ok(Image {
             id: rec.id.clone(),
             repo_tags,
@@ -192,6 +188,19 @@ impl ImageStore {
             size,
             last_tag_time: rec.last_tag_time.clone(),
         })
+    }
+
+    /// Each layer's size (bottom first): the layer store's measure, or the tar's size.
+    pub fn layer_sizes(&self, diff_ids: &[Digest]) -> Vec<u64> {
+        ChainId::chain(diff_ids)
+            .iter()
+            .zip(diff_ids)
+            .map(|(chain, d)| {
+                self.layers
+                    .size(chain)
+                    .unwrap_or_else(|| self.content.info(d).map_or(0, |i| i.size))
+            })
+            .collect()
     }
 
     /// How many images there are, from memory (no config is read).
@@ -403,7 +412,7 @@ impl ImageStore {
     /// `docker history`: newest first; layer-making steps get their layer's size.
     pub fn history(&self, name_or_id: &str) -> Result<Vec<HistoryEntry>> {
         let image = self.resolve(name_or_id)?;
-        let diff_ids = image.config.diff_ids().to_vec();
+        let sizes = self.layer_sizes(image.config.diff_ids());
         let mut layer = 0usize;
         let mut out = Vec::new();
         let history = image.config.oci().history().clone().unwrap_or_default();
@@ -412,10 +421,7 @@ impl ImageStore {
             let size = if empty {
                 0
             } else {
-                let s = diff_ids
-                    .get(layer)
-                    .and_then(|d| self.content.info(d).ok())
-                    .map_or(0, |i| i.size);
+                let s = sizes.get(layer).copied().unwrap_or(0);
                 layer += 1;
                 s
             };

@@ -720,3 +720,80 @@ fn failed_load_leaves_no_blobs_behind() {
     assert!(fresh.store.load(&mut &cut[..]).is_err());
     assert!(fresh.content.list().unwrap().is_empty());
 }
+
+#[test]
+fn commit_adds_the_layer_history_and_container_config() {
+    let e = env();
+    let base = import(&e.store, &[("etc/hostname", b"box\n")], Some("base"), &[]);
+    let layer = rootfs_tar(&[("x", b"changed")]);
+    let diff_id = e
+        .store
+        .put_layer(&mut |w| w.write_all(&layer))
+        .unwrap();
+    assert_eq!(diff_id, Digest::of(&layer));
+    let opts = CommitOptions {
+        parent: Some(base.clone()),
+        author: "me <me@example.com>".into(),
+        comment: "a message".into(),
+        config: serde_json::json!({"Cmd": ["cat", "/x"]}),
+        container_config: serde_json::json!({"Cmd": ["sh", "-c", "echo changed > /x"]}),
+        container_id: "c0ffee".into(),
+        created_by: "sh -c echo changed > /x".into(),
+        os: "linux".into(),
+    };
+    let id = e.store.commit(&diff_id, &opts).unwrap();
+    let img = e.store.get(&id).unwrap();
+    let base_img = e.store.get(&base).unwrap();
+    assert_eq!(img.config.diff_ids().len(), 2);
+    assert_eq!(img.config.diff_ids()[0], base_img.config.diff_ids()[0]);
+    assert_eq!(img.config.diff_ids()[1], diff_id);
+    assert_eq!(img.size, base_img.size + layer.len() as u64);
+    let raw = img.config.raw();
+    assert_eq!(raw["author"], "me <me@example.com>");
+    assert_eq!(raw["container"], "c0ffee");
+    assert_eq!(raw["config"]["Cmd"], serde_json::json!(["cat", "/x"]));
+    assert_eq!(
+        raw["container_config"]["Cmd"],
+        serde_json::json!(["sh", "-c", "echo changed > /x"])
+    );
+    assert!(raw.get("comment").is_none(), "dockerd keeps it in history only");
+    let h = e.store.history(&id.to_string()).unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[0].created_by, "sh -c echo changed > /x");
+    assert_eq!(h[0].comment, "a message");
+    assert_eq!(h[0].size, layer.len() as u64);
+    assert_eq!(h[1].comment, "Imported from -");
+    assert!(e
+        .layers
+        .exists(&ChainId::of_stack(img.config.diff_ids()).unwrap()));
+}
+
+#[test]
+fn committing_no_changes_adds_an_empty_history_entry_and_no_layer() {
+    let e = env();
+    let base = import(&e.store, &[("f", b"1")], None, &[]);
+    let diff_id = e
+        .store
+        .put_layer(&mut |w| w.write_all(&[0u8; 1024]))
+        .unwrap();
+    assert_eq!(diff_id.to_string(), EMPTY_LAYER_DIFF_ID);
+    let id = e
+        .store
+        .commit(
+            &diff_id,
+            &CommitOptions {
+                parent: Some(base.clone()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let img = e.store.get(&id).unwrap();
+    assert_eq!(
+        img.config.diff_ids(),
+        e.store.get(&base).unwrap().config.diff_ids()
+    );
+    let history = img.config.raw()["history"].as_array().unwrap().clone();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1]["empty_layer"], true);
+    assert_eq!(e.store.history(&id.to_string()).unwrap()[0].size, 0);
+}

@@ -92,6 +92,8 @@ pub struct ContainerSpec {
     pub mounts: Vec<Value>,
     /// `--device` mappings (host devices made inside the container and allowed).
     pub devices: Vec<Device>,
+    /// `rshared`/`rslave` when a bind asks for shared or slave propagation (Docker's rule).
+    pub rootfs_propagation: Option<String>,
 }
 
 /// A `--device PATH_ON_HOST[:PATH_IN_CONTAINER[:PERMISSIONS]]`.
@@ -377,7 +379,15 @@ pub fn build_spec(c: &ContainerSpec) -> Result<Spec, SpecError> {
     if let Some(adj) = c.oom_score_adj {
         process["oomScoreAdj"] = json!(adj);
     }
-    let mut mounts = default_mounts(c);
+    // A user mount replaces the default one at the same place (e.g. a volume on /dev/shm).
+    let mut mounts: Vec<Value> = default_mounts(c)
+        .into_iter()
+        .filter(|d| {
+            !c.mounts
+                .iter()
+                .any(|m| m.get("destination") == d.get("destination"))
+        })
+        .collect();
     mounts.extend(c.mounts.iter().cloned());
     let (devices, device_rules) = crate::devices::resolve(c)?;
     let mut linux = json!({
@@ -387,6 +397,9 @@ pub fn build_spec(c: &ContainerSpec) -> Result<Spec, SpecError> {
         "cgroupsPath": c.cgroups_path,
         "sysctl": c.sysctls,
     });
+    if let Some(p) = &c.rootfs_propagation {
+        linux["rootfsPropagation"] = json!(p);
+    }
     if !c.privileged {
         linux["maskedPaths"] = json!(defaults::MASKED_PATHS);
         linux["readonlyPaths"] = json!(defaults::READONLY_PATHS);

@@ -1,30 +1,16 @@
-//! Layer diffs: an overlay upper dir (or a tree compared with its parent) → an OCI layer tar
-//! with whiteouts, in a deterministic (sorted) order, plus the A/C/D change list.
+//! Layer diffs: an overlay upper dir (or the changes between two trees) → an OCI layer tar
+//! with whiteouts, in a deterministic (sorted) order.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use crate::changes::{differs, is_opaque, is_whiteout, Change, ChangeKind, InitPaths};
 use crate::error::{Error, IoContext};
-use crate::whiteout::{OPAQUE_XATTR, WHITEOUT_OPAQUE, WHITEOUT_PREFIX};
-
-/// A change kind, as `docker diff` prints it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ChangeKind {
-    Added,
-    Modified,
-    Deleted,
-}
-
-/// One changed path, relative to the root, with a leading `/` (as `docker diff`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Change {
-    pub path: String,
-    pub kind: ChangeKind,
-}
+use crate::whiteout::{WHITEOUT_OPAQUE, WHITEOUT_PREFIX};
 
 /// What the tar gets for one path.
 #[derive(Debug)]
@@ -37,14 +23,10 @@ pub(crate) enum DiffEntry {
     OpaqueDir(PathBuf),
 }
 
-/// Walks an overlay upper dir. `exists_below(rel)` says whether a path exists in the
-/// lower layers, which decides Added versus Modified.
-pub(crate) fn walk_upper(
-    upper: &Path,
-    exists_below: &dyn Fn(&Path) -> bool,
-) -> Result<(BTreeMap<PathBuf, DiffEntry>, Vec<Change>), Error> {
+/// Every entry of an overlay upper dir, whiteouts and opaque dirs converted (what moby's
+/// overlay2 `Diff` tars).
+pub(crate) fn upper_entries(upper: &Path) -> Result<BTreeMap<PathBuf, DiffEntry>, Error> {
     let mut entries = BTreeMap::new();
-    let mut changes = Vec::new();
     let mut stack = vec![PathBuf::new()];
     while let Some(rel) = stack.pop() {
         let dir = upper.join(&rel);
@@ -53,133 +35,79 @@ pub(crate) fn walk_upper(
             let crel = rel.join(child.file_name());
             let abs = child.path();
             let meta = fs::symlink_metadata(&abs).ctx("lstat", &abs)?;
-            let ft = meta.file_type();
-            if ft.is_char_device() && meta.rdev() == 0 {
-                entries.insert(crel.clone(), DiffEntry::Whiteout);
-                changes.push(change(&crel, ChangeKind::Deleted));
-                continue;
-            }
-            let existed = exists_below(&crel);
-            let kind = if existed {
-                ChangeKind::Modified
-            } else {
-                ChangeKind::Added
-            };
-            changes.push(change(&crel, kind));
-            if ft.is_dir() {
-                let opaque = matches!(xattr::get(&abs, OPAQUE_XATTR), Ok(Some(v)) if v == b"y");
-                let e = if opaque {
-                    DiffEntry::OpaqueDir(abs.clone())
+            let entry = if is_whiteout(&meta) {
+                DiffEntry::Whiteout
+            } else if meta.is_dir() {
+                stack.push(crel.clone());
+                if is_opaque(&abs) {
+                    DiffEntry::OpaqueDir(abs)
                 } else {
-                    DiffEntry::Copy(abs.clone())
-                };
-                entries.insert(crel.clone(), e);
-                stack.push(crel);
+                    DiffEntry::Copy(abs)
+                }
             } else {
-                entries.insert(crel, DiffEntry::Copy(abs));
-            }
+                DiffEntry::Copy(abs)
+            };
+            entries.insert(crel, entry);
         }
     }
-    changes.sort();
-    Ok((entries, changes))
+    Ok(entries)
 }
 
-/// Compares `new` with `old` (the copy driver): size, mode, owner, mtime, device number
-/// and symlink target, as Docker's `ChangesDirs` does. Both trees are trusted (ours).
-pub(crate) fn walk_compare(
-    old: Option<&Path>,
-    new: &Path,
-) -> Result<(BTreeMap<PathBuf, DiffEntry>, Vec<Change>), Error> {
-    let old_index = match old {
-        Some(o) => index_tree(o)?,
-        None => BTreeMap::new(),
-    };
-    let new_index = index_tree(new)?;
-    let mut entries = BTreeMap::new();
-    let mut changes = Vec::new();
-    for (rel, m) in &new_index {
-        let kind = match old_index.get(rel) {
-            None => ChangeKind::Added,
-            Some(o) if o != m => ChangeKind::Modified,
-            Some(_) => continue,
+/// Leaves out the runtime's mount targets the parent lacks (they belong to dockerd's init
+/// layer, not to the container's), and their parent directories when nothing else of the
+/// container's is in them and they are as the parent has them (overlay copied them up
+/// only to hold a mount target).
+pub(crate) fn drop_init_entries(
+    entries: &mut BTreeMap<PathBuf, DiffEntry>,
+    init: &InitPaths,
+    below: impl Fn(&Path) -> Option<(PathBuf, fs::Metadata)>,
+) {
+    let mut candidates: Vec<PathBuf> = init
+        .paths()
+        .iter()
+        .flat_map(|p| p.ancestors().filter(|a| !a.as_os_str().is_empty()))
+        .map(Path::to_path_buf)
+        .collect();
+    // Deepest first, so a directory is judged after what is under it.
+    candidates.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+    candidates.dedup();
+    for p in candidates {
+        let Some(DiffEntry::Copy(abs)) = entries.get(&p) else {
+            continue;
         };
-        // A directory that only changed because its children did is not itself a change
-        // in the tar sense, but Docker lists it as Modified; keep both behaviours.
-        entries.insert(rel.clone(), DiffEntry::Copy(new.join(rel)));
-        changes.push(change(rel, kind));
-    }
-    for rel in old_index.keys() {
-        if !new_index.contains_key(rel) {
-            // Only the topmost deleted path needs a whiteout.
-            let parent_gone = rel
-                .parent()
-                .is_some_and(|p| !p.as_os_str().is_empty() && !new_index.contains_key(p));
-            if !parent_gone {
-                entries.insert(rel.clone(), DiffEntry::Whiteout);
-                changes.push(change(rel, ChangeKind::Deleted));
+        let Ok(meta) = fs::symlink_metadata(abs) else {
+            continue;
+        };
+        let has_children = entries
+            .range(p.clone()..)
+            .nth(1)
+            .is_some_and(|(k, _)| k.starts_with(&p));
+        let drop = match below(&p) {
+            None => !meta.is_dir() || !has_children,
+            Some((bp, bm)) => {
+                meta.is_dir() && bm.is_dir() && !has_children && !differs(&bm, &bp, &meta, abs)
             }
+        };
+        if drop {
+            entries.remove(&p);
         }
     }
-    changes.sort();
-    Ok((entries, changes))
 }
 
-#[derive(PartialEq, Eq)]
-struct Meta {
-    mode: u32,
-    uid: u32,
-    gid: u32,
-    size: u64,
-    mtime: (i64, i64),
-    rdev: u64,
-    link: Option<PathBuf>,
-}
-
-fn index_tree(root: &Path) -> Result<BTreeMap<PathBuf, Meta>, Error> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![PathBuf::new()];
-    while let Some(rel) = stack.pop() {
-        let dir = root.join(&rel);
-        for child in fs::read_dir(&dir).ctx("readdir", &dir)? {
-            let child = child.ctx("readdir", &dir)?;
-            let crel = rel.join(child.file_name());
-            let abs = child.path();
-            let m = fs::symlink_metadata(&abs).ctx("lstat", &abs)?;
-            let is_dir = m.is_dir();
-            out.insert(
-                crel.clone(),
-                Meta {
-                    mode: m.mode(),
-                    uid: m.uid(),
-                    gid: m.gid(),
-                    // A directory's size and mtime change with its entries; those are
-                    // reported through the children.
-                    size: if is_dir { 0 } else { m.size() },
-                    mtime: if is_dir {
-                        (0, 0)
-                    } else {
-                        (m.mtime(), m.mtime_nsec())
-                    },
-                    rdev: m.rdev(),
-                    link: m
-                        .file_type()
-                        .is_symlink()
-                        .then(|| fs::read_link(&abs).unwrap_or_default()),
-                },
-            );
-            if is_dir {
-                stack.push(crel);
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn change(rel: &Path, kind: ChangeKind) -> Change {
-    Change {
-        path: format!("/{}", rel.display()),
-        kind,
-    }
+/// The entries for a change list over the tree `new` (the copy driver; moby's
+/// `ExportChanges`).
+pub(crate) fn change_entries(new: &Path, changes: &[Change]) -> BTreeMap<PathBuf, DiffEntry> {
+    changes
+        .iter()
+        .map(|c| {
+            let rel = PathBuf::from(c.path.trim_start_matches('/'));
+            let e = match c.kind {
+                ChangeKind::Deleted => DiffEntry::Whiteout,
+                _ => DiffEntry::Copy(new.join(&rel)),
+            };
+            (rel, e)
+        })
+        .collect()
 }
 
 /// Writes `entries` as a tar stream. Hardlinked files (same inode) after the first become

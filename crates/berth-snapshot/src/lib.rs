@@ -7,6 +7,7 @@
 //! hand it a layer stream and a parent chain ID, and get back mounts.
 
 mod apply;
+mod changes;
 mod decompress;
 mod diff;
 mod error;
@@ -17,8 +18,8 @@ mod store;
 mod whiteout;
 
 pub use apply::{apply_layer, Applied, WhiteoutMode};
+pub use changes::{Change, ChangeKind, InitPaths};
 pub use decompress::{decompressed, Compression};
-pub use diff::{Change, ChangeKind};
 pub use error::Error;
 pub use mounter::{mount_all, unmount};
 pub use store::{Driver, LayerInfo, LayerStore};

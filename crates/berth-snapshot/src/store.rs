@@ -21,7 +21,10 @@ use berth_core::{ChainId, Digest, Mount};
 use rand::Rng;
 
 use crate::apply::{apply_layer, WhiteoutMode};
-use crate::diff::{walk_compare, walk_upper, write_tar, Change};
+use crate::changes::{
+    changes_size, directory_size, overlay_changes, tree_changes, Change, InitPaths, LowerView,
+};
+use crate::diff::{change_entries, drop_init_entries, upper_entries, write_tar};
 use crate::error::{Error, IoContext};
 
 /// Which snapshot driver the store uses (`docker info`'s "Storage Driver").
@@ -66,6 +69,8 @@ pub struct LayerStore {
 const LINK_DIR: &str = "l";
 const ACTIVE_DIR: &str = "active";
 const TMP_PREFIX: &str = ".tmp-";
+/// A layer's size as dockerd reports it, measured once when the layer is made.
+const SIZE_FILE: &str = "size";
 
 impl LayerStore {
     /// Opens (creating if needed) the store under `data_root`, choosing overlay2 when an
@@ -189,6 +194,8 @@ impl LayerStore {
             return Ok(info);
         }
         write_file(&tmp.join("diff-id"), info.diff_id.to_string().as_bytes())?;
+        let size = self.measure_layer(&diff, parent)?;
+        write_file(&tmp.join(SIZE_FILE), size.to_string().as_bytes())?;
         if let Some(p) = parent {
             write_file(&tmp.join("parent"), p.to_string().as_bytes())?;
         }
@@ -402,57 +409,109 @@ impl LayerStore {
         }))
     }
 
-    /// Writes the changes of the active snapshot `key` as an OCI layer tar (uncompressed,
-    /// sorted, with whiteouts) to `out`, and returns the change list.
-    pub fn diff<W: Write>(&self, key: &str, out: W) -> Result<(W, Vec<Change>), Error> {
-        let (entries, changes) = self.walk(key)?;
-        Ok((write_tar(&entries, out)?, changes))
+    /// A committed layer's size as dockerd reports it (`docker history`, image sizes): the
+    /// apparent size of the files it brings (overlay: moby's `directory.Size` of its diff
+    /// dir; copy driver: the size of what changed against its parent), measured once.
+    pub fn layer_size(&self, id: &ChainId) -> Result<u64, Error> {
+        let info = self.layer(id)?;
+        let dir = self.layer_dir(id);
+        if let Some(n) = read_string(&dir.join(SIZE_FILE))
+            .ok()
+            .and_then(|s| s.parse().ok())
+        {
+            return Ok(n);
+        }
+        // A layer made before sizes were recorded: measure now and keep the answer.
+        let size = self.measure_layer(&dir.join("diff"), info.parent.as_ref())?;
+        let tmp = dir.join(format!("{TMP_PREFIX}{SIZE_FILE}-{}", random_name(8)));
+        if write_file(&tmp, size.to_string().as_bytes()).is_ok() {
+            let _ = fs::rename(&tmp, dir.join(SIZE_FILE));
+        }
+        Ok(size)
     }
 
-    /// The A/C/D changes of the active snapshot `key` against its parent.
-    pub fn changes(&self, key: &str) -> Result<Vec<Change>, Error> {
-        Ok(self.walk(key)?.1)
+    fn measure_layer(&self, diff: &Path, parent: Option<&ChainId>) -> Result<u64, Error> {
+        match self.driver {
+            Driver::Overlay2 => directory_size(diff),
+            Driver::Vfs => {
+                let parent_diff = parent.map(|p| self.layer_dir(p).join("diff"));
+                let changes = tree_changes(parent_diff.as_deref(), diff, &InitPaths::default())?;
+                Ok(changes_size(diff, &changes))
+            }
+        }
     }
 
-    #[allow(clippy::type_complexity)]
-    fn walk(
-        &self,
-        key: &str,
-    ) -> Result<
-        (
-            std::collections::BTreeMap<PathBuf, crate::diff::DiffEntry>,
-            Vec<Change>,
-        ),
-        Error,
-    > {
+    /// The size of what the active snapshot `key` wrote, as dockerd reports a container's
+    /// `SizeRw`: overlay, `directory.Size` of the upper dir; copy driver, the size of the
+    /// added and modified files.
+    pub fn snapshot_size(&self, key: &str) -> Result<u64, Error> {
         let dir = self.active_dir(key);
         if !dir.exists() {
             return Err(Error::SnapshotNotFound(key.to_owned()));
         }
-        let parent = read_string(&dir.join("parent")).ok();
-        let parent_diff =
-            parent.map(|p| self.base.join(p.trim_start_matches("sha256:")).join("diff"));
         match self.driver {
-            Driver::Vfs => walk_compare(parent_diff.as_deref(), &dir.join("fs")),
-            Driver::Overlay2 => {
-                let mut lowers = Vec::new();
-                if let Some(pd) = &parent_diff {
-                    lowers.push(pd.clone());
-                    let plower = read_string(&pd.with_file_name("lower")).unwrap_or_default();
-                    for l in plower.split(':').filter(|s| !s.is_empty()) {
-                        lowers.push(self.base.join(l));
-                    }
-                }
-                // Approximation: a path present in any lower counts as existing (whiteouts
-                // in the lowers are not consulted); it only affects A versus C.
-                let exists = |rel: &Path| {
-                    lowers
-                        .iter()
-                        .any(|l| l.join(rel).symlink_metadata().is_ok())
-                };
-                walk_upper(&dir.join("upper"), &exists)
+            Driver::Overlay2 => directory_size(&dir.join("upper")),
+            Driver::Vfs => {
+                let changes = self.changes(key, &InitPaths::default())?;
+                Ok(changes_size(&dir.join("fs"), &changes))
             }
         }
+    }
+
+    /// Writes the changes of the active snapshot `key` as an OCI layer tar (uncompressed,
+    /// sorted, with whiteouts) to `out`, without the `init` paths the parent lacks. With no
+    /// changes it is an empty archive (1024 zero bytes), whose digest dockerd knows as the
+    /// empty layer.
+    pub fn diff<W: Write>(&self, key: &str, init: &InitPaths, out: W) -> Result<W, Error> {
+        let dir = self.active_dir(key);
+        if !dir.exists() {
+            return Err(Error::SnapshotNotFound(key.to_owned()));
+        }
+        let entries = match self.driver {
+            Driver::Overlay2 => {
+                let mut entries = upper_entries(&dir.join("upper"))?;
+                let lower = self.lower_view(&dir);
+                drop_init_entries(&mut entries, init, |p| lower.lookup(p));
+                entries
+            }
+            Driver::Vfs => change_entries(&dir.join("fs"), &self.changes(key, init)?),
+        };
+        write_tar(&entries, out)
+    }
+
+    /// The A/C/D changes of the active snapshot `key` against its parent, sorted by path;
+    /// the `init` paths count as the parent's.
+    pub fn changes(&self, key: &str, init: &InitPaths) -> Result<Vec<Change>, Error> {
+        let dir = self.active_dir(key);
+        if !dir.exists() {
+            return Err(Error::SnapshotNotFound(key.to_owned()));
+        }
+        match self.driver {
+            Driver::Vfs => {
+                let parent = read_string(&dir.join("parent"))
+                    .ok()
+                    .map(|p| self.base.join(p.trim_start_matches("sha256:")).join("diff"));
+                tree_changes(parent.as_deref(), &dir.join("fs"), init)
+            }
+            Driver::Overlay2 => overlay_changes(&dir.join("upper"), &self.lower_view(&dir), init),
+        }
+    }
+
+    /// The parent's layers of the active snapshot in `dir`, topmost first (overlay).
+    fn lower_view(&self, dir: &Path) -> LowerView {
+        let mut layers = Vec::new();
+        if let Ok(p) = read_string(&dir.join("parent")) {
+            let pdir = self.base.join(p.trim_start_matches("sha256:"));
+            layers.push(pdir.join("diff"));
+            let plower = read_string(&pdir.join("lower")).unwrap_or_default();
+            layers.extend(
+                plower
+                    .split(':')
+                    .filter(|s| !s.is_empty())
+                    .map(|l| self.base.join(l)),
+            );
+        }
+        LowerView { layers }
     }
 }
 

@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use berth_core::{ChainId, ErrorKind};
-use berth_snapshot::{mount_all, unmount, ChangeKind, Driver, LayerStore};
+use berth_snapshot::{mount_all, unmount, ChangeKind, Driver, InitPaths, LayerStore};
 use common::{snapshot_tree, Kind, LayerTar};
 
 struct Mounted<'a>(&'a Path);
@@ -266,13 +266,13 @@ fn diff_round_trip_reproduces_the_tree() {
             std::fs::create_dir(root.join("bin")).unwrap();
             std::fs::write(root.join("bin/fresh"), b"f").unwrap();
         });
-        let changes = store.changes("w").unwrap();
+        let changes = store.changes("w", &InitPaths::default()).unwrap();
         let find = |p: &str| changes.iter().find(|c| c.path == p).map(|c| c.kind);
         assert_eq!(find("/etc/hostname"), Some(ChangeKind::Modified));
         assert_eq!(find("/opt/new"), Some(ChangeKind::Deleted));
         assert_eq!(find("/var/lib/data"), Some(ChangeKind::Added));
-        let (tar1, _) = store.diff("w", Vec::new()).unwrap();
-        let (tar2, _) = store.diff("w", Vec::new()).unwrap();
+        let tar1 = store.diff("w", &InitPaths::default(), Vec::new()).unwrap();
+        let tar2 = store.diff("w", &InitPaths::default(), Vec::new()).unwrap();
         assert_eq!(tar1, tar2, "diff output must be deterministic");
 
         // Applying the diff on the parent gives the same tree as the container's.
@@ -294,6 +294,126 @@ fn diff_round_trip_reproduces_the_tree() {
         for k in ["w", "check"] {
             store.remove(k).unwrap();
         }
+    });
+}
+
+#[test]
+fn changes_list_exactly_what_docker_diff_lists() {
+    each_driver(|store, tmp| {
+        let parent = stack(store, &base_layers());
+        store.prepare("d", parent.as_ref()).unwrap();
+        assert!(store.changes("d", &InitPaths::default()).unwrap().is_empty());
+        read_in(store, "d", tmp, |root| {
+            std::fs::write(root.join("etc/hostname"), b"changed").unwrap();
+            std::fs::remove_file(root.join("opt/new")).unwrap();
+            std::fs::create_dir_all(root.join("var/lib")).unwrap();
+            std::fs::write(root.join("var/lib/data"), b"d").unwrap();
+            // Replaced whole: an opaque directory over the lower one.
+            std::fs::remove_dir_all(root.join("bin")).unwrap();
+            std::fs::create_dir(root.join("bin")).unwrap();
+            std::fs::write(root.join("bin/fresh"), b"f").unwrap();
+            // Made and removed again: no trace.
+            std::fs::write(root.join("etc/temp"), b"t").unwrap();
+            std::fs::remove_file(root.join("etc/temp")).unwrap();
+        });
+        let got: Vec<String> = store
+            .changes("d", &InitPaths::default())
+            .unwrap()
+            .iter()
+            .map(|c| format!("{} {}", c.kind.letter(), c.path))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "C /bin",
+                "A /bin/fresh",
+                "D /bin/tool",
+                "C /etc",
+                "C /etc/hostname",
+                "C /opt",
+                "D /opt/new",
+                "A /var",
+                "A /var/lib",
+                "A /var/lib/data",
+            ],
+            "{:?}",
+            store.driver()
+        );
+        store.remove("d").unwrap();
+    });
+}
+
+#[test]
+fn init_paths_are_neither_changes_nor_in_the_diff() {
+    each_driver(|store, tmp| {
+        let parent = stack(store, &base_layers());
+        store.prepare("i", parent.as_ref()).unwrap();
+        // What a runtime makes as mount targets: dockerd keeps them in its init layer.
+        read_in(store, "i", tmp, |root| {
+            std::fs::write(root.join("etc/hosts"), b"").unwrap();
+            std::fs::create_dir_all(root.join("dev/pts")).unwrap();
+            std::fs::create_dir(root.join("proc")).unwrap();
+        });
+        let init = InitPaths::new(["/etc/hosts", "/dev/pts", "/proc", "/sys"]);
+        assert!(store.changes("i", &init).unwrap().is_empty());
+        let tar = store.diff("i", &init, Vec::new()).unwrap();
+        assert!(tar == vec![0u8; 1024], "{:?}: not the empty layer", store.driver());
+        // Without them declared, they are plain additions.
+        assert!(!store.changes("i", &InitPaths::default()).unwrap().is_empty());
+        read_in(store, "i", tmp, |root| {
+            std::fs::write(root.join("dev/mine"), b"m").unwrap();
+        });
+        let got: Vec<String> = store
+            .changes("i", &init)
+            .unwrap()
+            .iter()
+            .map(|c| format!("{} {}", c.kind.letter(), c.path))
+            .collect();
+        assert_eq!(got, ["C /dev", "A /dev/mine"]);
+        let tar = store.diff("i", &init, Vec::new()).unwrap();
+        let names: Vec<String> = tar::Archive::new(&tar[..])
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().display().to_string())
+            .collect();
+        assert_eq!(names, ["dev", "dev/mine"], "{:?}", store.driver());
+        store.remove("i").unwrap();
+    });
+}
+
+#[test]
+fn an_unchanged_snapshot_diffs_to_the_empty_layer() {
+    each_driver(|store, _| {
+        let parent = stack(store, &base_layers());
+        store.prepare("e", parent.as_ref()).unwrap();
+        let tar = store.diff("e", &InitPaths::default(), Vec::new()).unwrap();
+        assert!(tar == vec![0u8; 1024], "{:?}: not the empty layer", store.driver());
+        store.remove("e").unwrap();
+    });
+}
+
+#[test]
+fn sizes_are_apparent_file_bytes_as_dockerd_counts_them() {
+    each_driver(|store, tmp| {
+        let layer = LayerTar::new()
+            .dir("d")
+            .file("d/a", &[1u8; 3000])
+            .file("b", &[2u8; 500])
+            .finish();
+        let id = store.apply_layer(None, &layer[..]).unwrap().chain_id;
+        assert_eq!(store.layer_size(&id).unwrap(), 3500);
+        let top = LayerTar::new().file("c", &[3u8; 20]).finish();
+        let top = store.apply_layer(Some(&id), &top[..]).unwrap().chain_id;
+        assert_eq!(store.layer_size(&top).unwrap(), 20, "{:?}", store.driver());
+        store.prepare("s", Some(&top)).unwrap();
+        assert_eq!(store.snapshot_size("s").unwrap(), 0);
+        read_in(store, "s", tmp, |root| {
+            std::fs::write(root.join("new"), vec![0u8; 12345]).unwrap();
+            std::fs::create_dir(root.join("newdir")).unwrap();
+            std::fs::write(root.join("newdir/x"), b"xyz").unwrap();
+        });
+        assert_eq!(store.snapshot_size("s").unwrap(), 12348);
+        store.remove("s").unwrap();
     });
 }
 

@@ -222,9 +222,9 @@ fn default_bridge_addresses_and_published_ports() {
     assert_eq!(netns_left, 0, "network namespaces left behind");
 }
 
-/// A tiny DNS upstream on a loopback address: answers every A query with 10.99.99.99 and
+/// A tiny DNS upstream on a loopback address: answers every A query with `answer` and
 /// counts the queries it saw.
-fn fake_upstream(ip: &str) -> (Arc<AtomicUsize>, std::thread::JoinHandle<()>) {
+fn fake_upstream(ip: &str, answer: [u8; 4]) -> (Arc<AtomicUsize>, std::thread::JoinHandle<()>) {
     let sock = UdpSocket::bind(format!("{ip}:53")).unwrap();
     sock.set_read_timeout(Some(Duration::from_millis(200)))
         .unwrap();
@@ -248,7 +248,8 @@ fn fake_upstream(ip: &str) -> (Arc<AtomicUsize>, std::thread::JoinHandle<()>) {
             // Header: same ID, response + recursion available, one question, one answer.
             let mut r = vec![q[0], q[1], 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
             r.extend_from_slice(&q[12..]);
-            r.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 99, 99, 99]);
+            r.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
+            r.extend_from_slice(&answer);
             let _ = sock.send_to(&r, from);
         }
     });
@@ -259,7 +260,9 @@ fn fake_upstream(ip: &str) -> (Arc<AtomicUsize>, std::thread::JoinHandle<()>) {
 fn user_networks_dns_isolation_connect_and_internal() {
     let _serial = serial();
     let upstream_ip = "127.0.0.77";
-    let (queries, upstream) = fake_upstream(upstream_ip);
+    let (queries, upstream) = fake_upstream(upstream_ip, [10, 99, 99, 99]);
+    let own_ip = "127.0.0.78";
+    let (own_queries, own_upstream) = fake_upstream(own_ip, [10, 88, 88, 88]);
     let d = daemon_with(&["--dns", upstream_ip]);
     ok(d.docker(&["network", "create", "net1"]));
     ok(d.docker(&["network", "create", "net2"]));
@@ -320,6 +323,34 @@ fn user_networks_dns_isolation_connect_and_internal() {
     let ext = ok(d.docker(&["exec", "client", "nslookup", "example.test"]));
     assert!(ext.contains("10.99.99.99"), "{ext}");
     assert!(queries.load(Ordering::SeqCst) >= 1);
+    // A container's own --dns: still 127.0.0.11 in its resolv.conf, names of the network
+    // still answered, and other names forwarded to its server, not the daemon's.
+    let before = queries.load(Ordering::SeqCst);
+    let out = ok(d.docker(&[
+        "run",
+        "--rm",
+        "--network",
+        "net1",
+        "--dns",
+        own_ip,
+        "busybox",
+        "sh",
+        "-c",
+        "cat /etc/resolv.conf; nslookup example.test; nslookup web1",
+    ]));
+    assert!(out.contains("nameserver 127.0.0.11"), "{out}");
+    assert!(!out.contains(&format!("nameserver {own_ip}")), "{out}");
+    assert!(
+        out.contains("10.88.88.88") && !out.contains("10.99.99.99"),
+        "{out}"
+    );
+    assert!(out.contains(&web_ip), "{out}");
+    assert!(own_queries.load(Ordering::SeqCst) >= 1);
+    assert_eq!(
+        queries.load(Ordering::SeqCst),
+        before,
+        "the daemon's upstream was asked"
+    );
 
     // Another network sees neither the name nor the address.
     ok(d.docker(&[
@@ -465,10 +496,13 @@ fn user_networks_dns_isolation_connect_and_internal() {
             "{action} missing: {events}"
         );
     }
-    let _ = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .send_to(b"STOP-------", format!("{upstream_ip}:53"));
+    for ip in [upstream_ip, own_ip] {
+        let _ = UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .send_to(b"STOP-------", format!("{ip}:53"));
+    }
     upstream.join().unwrap();
+    own_upstream.join().unwrap();
 }
 
 #[test]
@@ -763,4 +797,122 @@ fn static_ip_mac_links_host_gateway_and_berth_cli() {
     assert_eq!(ps.trim(), "pinned");
     ok(d.docker(&["rm", "-f", "pinned", "db", "pub"]));
     ok(d.berth(&["network", "rm", "fixed"]));
+}
+
+/// A "test host" outside the machine: a network namespace behind a veth pair with a /30 of
+/// its own, removed on drop (also when the test fails).
+struct OutsideHost {
+    netns: String,
+    host_if: String,
+    host_ip: String,
+    peer_ip: String,
+}
+
+impl OutsideHost {
+    fn new() -> Self {
+        let tag = format!("{:06x}", std::process::id() & 0xff_ffff);
+        let octet = std::process::id() % 60 + 1;
+        let me = Self {
+            netns: format!("bto{tag}"),
+            host_if: format!("bto{tag}h"),
+            host_ip: format!("10.251.{octet}.1"),
+            peer_ip: format!("10.251.{octet}.2"),
+        };
+        let ip = |args: &[&str]| {
+            let out = Command::new("ip").args(args).output().unwrap();
+            assert!(out.status.success(), "ip {args:?}: {}", text(&out));
+        };
+        ip(&["netns", "add", &me.netns]);
+        ip(&[
+            "link",
+            "add",
+            &me.host_if,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            &me.netns,
+        ]);
+        ip(&[
+            "addr",
+            "add",
+            &format!("{}/30", me.host_ip),
+            "dev",
+            &me.host_if,
+        ]);
+        ip(&["link", "set", &me.host_if, "up"]);
+        let inside = ["netns", "exec", &me.netns, "ip"];
+        let mut args = inside.to_vec();
+        let addr = format!("{}/30", me.peer_ip);
+        args.extend(["addr", "add", &addr, "dev", "eth0"]);
+        ip(&args);
+        let mut args = inside.to_vec();
+        args.extend(["link", "set", "eth0", "up"]);
+        ip(&args);
+        me
+    }
+
+    /// Accepts one TCP connection on port 8080 inside the namespace and returns the peer
+    /// address it came from.
+    fn accept_one(&self) -> std::process::Child {
+        Command::new("ip")
+            .args(["netns", "exec", &self.netns, "python3", "-c"])
+            .arg(
+                "import socket\n\
+                 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+                 s.bind(('0.0.0.0', 8080)); s.listen(1); s.settimeout(30)\n\
+                 print('ready', flush=True)\n\
+                 c, a = s.accept(); print(a[0], flush=True); c.close()\n",
+            )
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+}
+
+impl Drop for OutsideHost {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["link", "delete", &self.host_if])
+            .output();
+        let _ = Command::new("ip")
+            .args(["netns", "delete", &self.netns])
+            .output();
+    }
+}
+
+#[test]
+fn outbound_traffic_leaves_with_the_host_address() {
+    use std::io::BufRead;
+    let _serial = serial();
+    let outside = OutsideHost::new();
+    let d = daemon_with(&[]);
+    for network in ["bridge", "masqnet"] {
+        if network != "bridge" {
+            ok(d.docker(&["network", "create", network]));
+        }
+        let mut server = outside.accept_one();
+        let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+        assert_eq!(lines.next().unwrap().unwrap(), "ready");
+        let out = ok(d.docker(&[
+            "run",
+            "--rm",
+            "--network",
+            network,
+            "busybox",
+            "sh",
+            "-c",
+            &format!(
+                "ip -4 -o addr show eth0; echo hi | nc -w 5 {} 8080; echo sent",
+                outside.peer_ip
+            ),
+        ]));
+        assert!(out.contains("sent"), "{out}");
+        let seen = lines.next().unwrap().unwrap();
+        let _ = server.wait();
+        // The outside host sees the host's address, never the container's private one.
+        assert_eq!(seen, outside.host_ip, "{network}: container said {out}");
+    }
 }

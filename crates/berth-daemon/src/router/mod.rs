@@ -6,6 +6,7 @@ pub mod images;
 mod networks;
 mod prune;
 mod system;
+mod volumes;
 
 use std::sync::Arc;
 
@@ -44,9 +45,11 @@ pub fn app(state: AppState) -> Router {
         .route("/info", get(system::info))
         .route("/events", get(system::events))
         .route("/system/df", get(system::df))
+        .route("/build/prune", axum::routing::post(system::build_prune))
         .merge(images::routes())
         .merge(containers::routes())
         .merge(networks::routes())
+        .merge(volumes::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .with_state(state);

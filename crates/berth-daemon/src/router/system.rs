@@ -159,10 +159,10 @@ pub async fn info(State(s): State<AppState>) -> Json<SystemInfo> {
         driver_status: Some(driver_status.into_iter().map(|(k, v)| vec![k, v]).collect()),
         docker_root_dir: Some(config.data_root.display().to_string()),
         plugins: Some(PluginsInfo {
-            volume: Some(vec![]),
-            network: Some(vec![]),
+            volume: Some(vec!["local".into()]),
+            network: Some(vec!["bridge".into(), "host".into(), "null".into()]),
             authorization: None,
-            log: Some(vec![]),
+            log: Some(vec!["json-file".into(), "local".into()]),
         }),
         memory_limit: Some(cg.memory_limit),
         swap_limit: Some(cg.swap_limit),
@@ -385,12 +385,23 @@ pub async fn df(State(s): State<AppState>, params: Params) -> Result<Response, A
         body.insert("Containers".into(), serde_json::Value::Array(rows));
     }
     if want("volume") {
-        body.insert("Volumes".into(), serde_json::json!([]));
+        let engine = s.engine.clone();
+        let rows = tokio::task::spawn_blocking(move || engine.volumes.disk_usage())
+            .await
+            .map_err(|e| ApiError::new(berth_core::ErrorKind::Internal, e.to_string()))?;
+        let rows: Vec<serde_json::Value> = rows.iter().map(super::volumes::usage_view).collect();
+        body.insert("Volumes".into(), serde_json::Value::Array(rows));
     }
     if want("build-cache") {
         body.insert("BuildCache".into(), serde_json::json!([]));
     }
     Ok(Json(serde_json::Value::Object(body)).into_response())
+}
+
+/// `POST /build/prune`: Berth keeps no build cache yet, so there is never anything to
+/// remove; answering lets `docker system prune` (which always calls it) finish.
+pub async fn build_prune() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"CachesDeleted": null, "SpaceReclaimed": 0}))
 }
 
 #[cfg(test)]

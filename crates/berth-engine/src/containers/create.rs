@@ -302,6 +302,13 @@ pub async fn create(engine: &Arc<Engine>, opts: CreateOptions) -> Result<Created
     if cfg.hostname.as_deref().unwrap_or("").is_empty() {
         cfg.hostname = Some(id[..12].to_owned());
     }
+    let mount_points = match super::mounts::register(engine, &id, &cfg, &hc) {
+        Ok(m) => m,
+        Err(e) => {
+            service.release_name(&name, &id);
+            return Err(e);
+        }
+    };
     let result = make(
         engine,
         &id,
@@ -313,6 +320,7 @@ pub async fn create(engine: &Arc<Engine>, opts: CreateOptions) -> Result<Created
         path,
         argv,
         endpoints,
+        mount_points.clone(),
     );
     match result {
         Ok(c) => {
@@ -338,6 +346,7 @@ pub async fn create(engine: &Arc<Engine>, opts: CreateOptions) -> Result<Created
             );
             let _ = engine.images.layers().remove(&id);
             let _ = std::fs::remove_dir_all(&paths.data);
+            super::mounts::release_all(engine, &id, &mount_points, true);
             Err(e)
         }
     }
@@ -355,6 +364,7 @@ fn make(
     path: String,
     args: Vec<String>,
     endpoints: Vec<super::record::EndpointState>,
+    mount_points: Vec<super::record::MountPoint>,
 ) -> Result<Arc<Container>, EngineError> {
     let settings = engine.containers.settings();
     let paths = ContainerPaths::new(&settings.data_root, &settings.exec_root, id);
@@ -401,7 +411,7 @@ fn make(
             endpoints,
             ..Default::default()
         },
-        mount_points: Vec::new(),
+        mount_points,
     };
     rec.save(&paths.data)?;
     Ok(Container::new(rec, paths))

@@ -271,6 +271,7 @@ pub(crate) async fn start_locked(
         Ok(()) => Ok(true),
         Err(e) => {
             unmount_rootfs(c);
+            super::mounts::teardown(engine, &c.snapshot());
             crate::networks::release(engine, c).await;
             let msg = e.to_string();
             let _ = c.update_record(|r| {
@@ -330,6 +331,11 @@ async fn start_process(engine: &Arc<Engine>, c: &Arc<Container>) -> Result<(), E
     }
     rootfs::mkdir_all(&rootfs, &cwd, 0, 0)
         .map_err(|e| internal(start_error(&format!("mkdir {cwd}: {e}"))))?;
+    let user_mounts = super::mounts::setup(engine, &rec, &rootfs)?;
+    if rec.mount_points.iter().any(|m| m.copy_data) {
+        // Filled once, as Docker fills at create: an emptied volume stays empty.
+        c.update_record(|r| r.mount_points.iter_mut().for_each(|m| m.copy_data = false))?;
+    }
     let sandbox = crate::networks::attach(engine, c).await?;
     let host_gateway = engine.networks.host_gateway();
     write_etc_files(c, &rec, sandbox.as_ref(), host_gateway.as_deref())?;
@@ -353,6 +359,7 @@ async fn start_process(engine: &Arc<Engine>, c: &Arc<Container>) -> Result<(), E
         settings.init_path.as_deref(),
         sandbox.as_ref().map(|s| s.netns.as_path()),
         &resolve_container,
+        user_mounts,
     )
     .map_err(EngineError::InvalidParameter)?;
     let oci = berth_runtime::build_spec(&spec)
@@ -483,6 +490,7 @@ pub(crate) async fn handle_exit(
     }
     *lock(&c.shim) = None;
     unmount_rootfs(c);
+    super::mounts::teardown(engine, &c.snapshot());
     // Before the exit is visible: a `wait` or a restart then finds the sandbox gone.
     crate::networks::release(engine, c).await;
     let _ = std::fs::remove_dir_all(c.paths.shim());
@@ -956,6 +964,7 @@ pub async fn remove(
     if let Err(e) = engine.images.layers().remove(&c.id) {
         tracing::warn!(container = %c.id, error = %e, "removing the container layer");
     }
+    super::mounts::unregister(engine, &rec, opts.volumes);
     let _ = std::fs::remove_dir_all(&c.paths.exec);
     let _ = std::fs::remove_dir_all(c.paths.shim());
     if let Err(e) = std::fs::remove_dir_all(&c.paths.data) {

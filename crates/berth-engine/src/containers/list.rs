@@ -196,8 +196,20 @@ pub fn list(
             continue;
         }
         if f.contains("volume") {
-            // No volumes yet: nothing matches.
-            continue;
+            // moby: a volume's name (a bind's source) or any mount's destination.
+            let hit = f.get("volume").any(|v| {
+                rec.mount_points.iter().any(|m| {
+                    m.destination == *v
+                        || if m.name.is_empty() {
+                            m.source == *v
+                        } else {
+                            m.name == *v
+                        }
+                })
+            });
+            if !hit {
+                continue;
+            }
         }
         if f.contains("publish") {
             // `publish=8080`, `8080/tcp`, or `8080-8090/tcp` against the bound host ports.

@@ -1,18 +1,25 @@
 //! Containers: records, names, the lifecycle on per-container shims, exec, and the `ps`
 //! view. Like moby's daemon, the records keep the API's own Config and HostConfig types.
 
+pub mod archive;
 mod cgroupfs;
+mod changes;
+mod commit;
 mod create;
+pub mod disk_usage;
 pub mod etc_files;
 mod exec;
+pub mod export;
 mod health;
 mod lifecycle;
 mod list;
 pub mod logs;
+mod mounts;
 pub mod names;
 pub mod record;
 mod restore;
 pub mod rootfs;
+pub mod rootview;
 mod runtime_spec;
 pub mod user;
 
@@ -24,7 +31,9 @@ use berth_core::ErrorKind;
 use tokio::sync::watch;
 
 pub use crate::timefilter::parse_until;
-pub use create::{create, CreateOptions, Created};
+pub use changes::changes;
+pub use commit::{commit, CommitRequest};
+pub use create::{create, parse_size, CreateOptions, Created};
 pub use exec::{exec_create, exec_inspect, exec_resize, exec_start, ExecRecord, ExecStarted};
 pub use lifecycle::{
     attach, kill, pause, remove, rename, resize, restart, start, stop, unpause, update, wait,
@@ -155,6 +164,7 @@ pub struct ContainerService {
     pub(crate) settings: ContainerSettings,
     index: RwLock<Index>,
     pub(crate) execs: Mutex<HashMap<String, Arc<exec::Exec>>>,
+    pub(crate) size_cache: disk_usage::SizeCache,
 }
 
 impl ContainerService {
@@ -190,11 +200,18 @@ impl ContainerService {
             settings,
             index: RwLock::new(index),
             execs: Mutex::new(HashMap::new()),
+            size_cache: disk_usage::SizeCache::default(),
         })
     }
 
     pub fn settings(&self) -> &ContainerSettings {
         &self.settings
+    }
+
+    /// Forgets the cached size of a container's writable layer; call it after writing into
+    /// a stopped container's filesystem from outside (an archive PUT).
+    pub fn invalidate_size(&self, id: &str) {
+        self.size_cache.invalidate(id);
     }
 
     /// Looks a container up by full ID, name (with or without slash) or unambiguous ID
@@ -270,6 +287,7 @@ impl ContainerService {
     }
 
     pub(crate) fn forget(&self, id: &str) {
+        self.size_cache.forget(id);
         let mut index = self.index.write().unwrap_or_else(|p| p.into_inner());
         if let Some(c) = index.by_id.remove(id) {
             let name = lock(&c.record).name.clone();

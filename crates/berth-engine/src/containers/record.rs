@@ -175,6 +175,9 @@ pub struct MountPoint {
     /// tmpfs mount options (`size=…`, `mode=…`), already in mount(8) form.
     #[serde(default)]
     pub tmpfs_options: Vec<String>,
+    /// `--mount volume-subpath`: a relative path inside the volume to mount instead.
+    #[serde(default)]
+    pub subpath: String,
 }
 
 /// A container's networking: what create and connect asked for, and what start made.

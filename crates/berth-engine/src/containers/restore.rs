@@ -14,6 +14,10 @@ use super::{lock, now_rfc3339};
 use crate::Engine;
 
 pub async fn restore(engine: &Arc<Engine>) {
+    // Volume references live in memory: every container that exists holds its own again.
+    for c in engine.containers.all() {
+        super::mounts::reacquire(engine, &c.snapshot());
+    }
     for c in engine.containers.all() {
         let rec = c.snapshot();
         let generation = *lock(&c.generation);
@@ -26,6 +30,7 @@ pub async fn restore(engine: &Arc<Engine>) {
                     let shim = Arc::new(shim);
                     *lock(&c.shim) = Some(shim.clone());
                     c.wait_tx.send_modify(|w| w.running = true);
+                    super::mounts::remount(engine, &rec);
                     crate::networks::reattach(engine, &c).await;
                     spawn_monitor(engine.clone(), c.clone(), generation, shim);
                     continue;

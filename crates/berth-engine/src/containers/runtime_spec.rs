@@ -79,12 +79,6 @@ pub fn validate(hc: &HostConfig) -> Result<(), String> {
             return Err("invalid container format container:<name|id>".into());
         }
     }
-    if hc.binds.as_ref().is_some_and(|b| !b.is_empty())
-        || hc.mounts.as_ref().is_some_and(|m| !m.is_empty())
-        || hc.volumes_from.as_ref().is_some_and(|v| !v.is_empty())
-    {
-        return Err("volumes and bind mounts are not supported yet".into());
-    }
     Ok(())
 }
 
@@ -182,6 +176,7 @@ fn bind_file(src: &std::path::Path, dest: &str, readonly: bool) -> Value {
 }
 
 /// Everything the runtime needs for `rec`, given the resolved user and the rootfs.
+#[allow(clippy::too_many_arguments)]
 pub fn build(
     rec: &ContainerRecord,
     paths: &ContainerPaths,
@@ -190,6 +185,7 @@ pub fn build(
     init_path: Option<&std::path::Path>,
     netns: Option<&std::path::Path>,
     resolve_container: &dyn Fn(&str, &str) -> Result<PathBuf, String>,
+    user_mounts: super::mounts::PreparedMounts,
 ) -> Result<ContainerSpec, String> {
     let hc = &rec.host_config;
     let cfg = &rec.config;
@@ -223,17 +219,32 @@ pub fn build(
     }
 
     let readonly_etc = hc.readonly_rootfs.unwrap_or(false);
-    let mut mounts = vec![
-        bind_file(&paths.resolv_conf(), "/etc/resolv.conf", readonly_etc),
-        bind_file(&paths.hostname(), "/etc/hostname", readonly_etc),
-        bind_file(&paths.hosts(), "/etc/hosts", readonly_etc),
-    ];
-    mounts.extend(init_mount);
+    let mut mounts = user_mounts.oci;
     let mut tmpfs: Vec<(&String, &String)> = hc.tmpfs.iter().flatten().collect();
     tmpfs.sort();
     for (target, opts) in tmpfs {
         mounts.push(tmpfs_mount(target, opts));
     }
+    // The user's own /etc/hosts (etc.) wins over the generated one, as in Docker.
+    let taken = |dest: &str| mounts.iter().any(|m| m["destination"] == dest);
+    let etc: Vec<Value> = [
+        (paths.resolv_conf(), "/etc/resolv.conf"),
+        (paths.hostname(), "/etc/hostname"),
+        (paths.hosts(), "/etc/hosts"),
+    ]
+    .into_iter()
+    .filter(|(_, dest)| !taken(dest))
+    .map(|(src, dest)| bind_file(&src, dest, readonly_etc))
+    .collect();
+    mounts.extend(etc);
+    mounts.extend(init_mount);
+    // Parents before children, keeping the given order otherwise (moby sorts by depth).
+    mounts.sort_by_key(|m| {
+        m["destination"]
+            .as_str()
+            .map(|d| d.trim_end_matches('/').matches('/').count())
+            .unwrap_or(0)
+    });
 
     let devices = hc
         .devices
@@ -275,6 +286,7 @@ pub fn build(
     };
 
     Ok(ContainerSpec {
+        rootfs_propagation: user_mounts.rootfs_propagation,
         rootfs: paths.rootfs(),
         readonly_rootfs: hc.readonly_rootfs.unwrap_or(false),
         args,

@@ -323,12 +323,28 @@ fn start_dns(engine: &Arc<Engine>, netns: &Path, id: &str) -> Result<(), EngineE
     })
     .map_err(net_error)?
     .map_err(|e| internal(format!("embedded DNS: {e}")))?;
+    // `--dns` on a user network: the embedded server forwards this container's queries
+    // there instead of to the daemon's upstreams (Docker's ExtDNS per sandbox).
+    let own: Vec<SocketAddr> = engine
+        .containers
+        .get(id)
+        .map(|c| c.snapshot().host_config.dns.unwrap_or_default())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|s| s.parse::<std::net::IpAddr>().ok())
+        .map(|ip| SocketAddr::new(ip, 53))
+        .collect();
+    let upstreams = if own.is_empty() {
+        svc.upstreams.clone()
+    } else {
+        Arc::new(berth_dns::Upstreams::new(own).with_timeout(svc.upstreams.timeout()))
+    };
     let server = berth_dns::DnsServer::start(
         id.to_owned(),
         sockets.0,
         sockets.1,
         Arc::new(EngineResolver(Arc::downgrade(engine))),
-        svc.upstreams.clone(),
+        upstreams,
     )
     .map_err(|e| internal(format!("embedded DNS: {e}")))?;
     lock(&svc.runtime).dns.insert(id.to_owned(), server);

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use serde_json::{json, Value};
 
-use super::units::{human_duration, human_size, since};
+use super::units::{human_duration, human_size, human_size_precision, since};
 use super::{images::short_id, output, GlobalOptions};
 
 #[derive(clap::Args, Debug)]
@@ -28,16 +28,66 @@ const HEADERS: &[(&str, &str)] = &[
     ("Reclaimable", "RECLAIMABLE"),
 ];
 
+/// go-units' `HumanSize` (4 significant digits), which the summary table uses.
+fn human(bytes: u64) -> String {
+    human_size_precision(bytes as f64, 4)
+}
+
 /// `2.14MB (100%)`, as docker prints reclaimable space.
 fn reclaimable(reclaim: u64, total: u64) -> String {
     if total == 0 {
-        return human_size(reclaim as f64);
+        return human(reclaim);
     }
-    format!(
-        "{} ({}%)",
-        human_size(reclaim as f64),
-        reclaim * 100 / total
+    format!("{} ({}%)", human(reclaim), reclaim * 100 / total)
+}
+
+/// Running, paused and restarting containers count as active (docker's `isActive`).
+fn is_active(c: &Value) -> bool {
+    matches!(
+        c["State"].as_str(),
+        Some("running" | "paused" | "restarting")
     )
+}
+
+/// The summary's Containers row: writable layers, reclaimable unless the container is
+/// active.
+fn containers_row(df: &Value) -> Value {
+    let list = df["Containers"].as_array().cloned().unwrap_or_default();
+    let size = |c: &Value| c["SizeRw"].as_u64().unwrap_or(0);
+    let total: u64 = list.iter().map(size).sum();
+    let reclaim: u64 = list.iter().filter(|c| !is_active(c)).map(size).sum();
+    json!({
+        "Type": "Containers",
+        "TotalCount": list.len().to_string(),
+        "Active": list.iter().filter(|c| is_active(c)).count().to_string(),
+        "Size": human(total),
+        "Reclaimable": reclaimable(reclaim, total),
+    })
+}
+
+/// The summary's Build Cache row (docker sums the records not shared).
+fn build_cache_row(df: &Value) -> Value {
+    let list = df["BuildCache"].as_array().cloned().unwrap_or_default();
+    let size = |c: &Value| c["Size"].as_u64().unwrap_or(0);
+    let total: u64 = list
+        .iter()
+        .filter(|c| !c["Shared"].as_bool().unwrap_or(false))
+        .map(size)
+        .sum();
+    let in_use: u64 = list
+        .iter()
+        .filter(|c| {
+            c["InUse"].as_bool().unwrap_or(false) && !c["Shared"].as_bool().unwrap_or(false)
+        })
+        .map(size)
+        .sum();
+    json!({
+        "Type": "Build Cache",
+        "TotalCount": list.len().to_string(),
+        "Active": list.iter().filter(|c| c["InUse"].as_bool().unwrap_or(false)).count().to_string(),
+        "Size": human(total),
+        "Reclaimable": human(total.saturating_sub(in_use)),
+    })
 }
 
 pub async fn run(g: &GlobalOptions, args: DfArgs) -> Result<ExitCode> {
@@ -52,15 +102,19 @@ pub async fn run(g: &GlobalOptions, args: DfArgs) -> Result<ExitCode> {
     let used: u64 = images
         .iter()
         .filter(|i| i["Containers"].as_i64().unwrap_or(0) > 0)
-        .map(|i| i["Size"].as_u64().unwrap_or(0) - i["SharedSize"].as_u64().unwrap_or(0))
+        .map(|i| {
+            i["Size"]
+                .as_u64()
+                .unwrap_or(0)
+                .saturating_sub(i["SharedSize"].as_u64().unwrap_or(0))
+        })
         .sum();
-    let count = |k: &str| df[k].as_array().map_or(0, Vec::len);
     let rows = vec![
         json!({"Type": "Images", "TotalCount": images.len().to_string(), "Active": active.to_string(),
-               "Size": human_size(layers as f64), "Reclaimable": reclaimable(layers - used.min(layers), layers)}),
-        json!({"Type": "Containers", "TotalCount": count("Containers").to_string(), "Active": "0", "Size": "0B", "Reclaimable": "0B"}),
-        json!({"Type": "Local Volumes", "TotalCount": count("Volumes").to_string(), "Active": "0", "Size": "0B", "Reclaimable": "0B"}),
-        json!({"Type": "Build Cache", "TotalCount": count("BuildCache").to_string(), "Active": "0", "Size": "0B", "Reclaimable": "0B"}),
+               "Size": human(layers), "Reclaimable": reclaimable(layers - used.min(layers), layers)}),
+        containers_row(&df),
+        super::volume::df::summary_row(&df),
+        build_cache_row(&df),
     ];
     let mut out = std::io::stdout().lock();
     if !args.verbose {
@@ -83,9 +137,12 @@ pub async fn run(g: &GlobalOptions, args: DfArgs) -> Result<ExitCode> {
                     "ID": short_id(i["Id"].as_str().unwrap_or_default(), false),
                     "CreatedSince": format!("{} ago", human_duration(since(i["Created"].as_i64().unwrap_or(0)))),
                     "Size": human_size(size as f64),
-                    "SharedSize": human_size(shared as f64),
-                    "UniqueSize": human_size((size - shared.min(size)) as f64),
-                    "Containers": i["Containers"].to_string(),
+                    "SharedSize": human(shared),
+                    "UniqueSize": human(size - shared.min(size)),
+                    "Containers": match i["Containers"].as_i64() {
+                        Some(-1) => "N/A".to_owned(),
+                        _ => i["Containers"].to_string(),
+                    },
                 })
             })
         })
@@ -99,13 +156,30 @@ pub async fn run(g: &GlobalOptions, args: DfArgs) -> Result<ExitCode> {
         &image_rows,
     )?;
     writeln!(out, "\nContainers space usage:\n")?;
+    let container_rows: Vec<Value> = df["Containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            // The virtual size is not shown here.
+            let mut c = c.clone();
+            c["SizeRootFs"] = json!(0);
+            super::container::container_row(&c, true)
+        })
+        .collect();
+    output::render_list(
+        &mut out,
+        None,
+        "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}",
+        super::container::CONTAINER_HEADERS,
+        &container_rows,
+    )?;
+    super::volume::df::write_verbose(&mut out, &df)?;
     writeln!(
         out,
-        "CONTAINER ID   IMAGE     COMMAND   LOCAL VOLUMES   SIZE      CREATED   STATUS    NAMES"
+        "\nBuild cache usage: {}\n",
+        build_cache_row(&df)["Size"].as_str().unwrap_or("0B")
     )?;
-    writeln!(out, "\nLocal Volumes space usage:\n")?;
-    writeln!(out, "VOLUME NAME   LINKS     SIZE")?;
-    writeln!(out, "\nBuild cache usage: 0B\n")?;
     writeln!(
         out,
         "CACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED"

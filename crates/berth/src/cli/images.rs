@@ -416,7 +416,7 @@ pub async fn prune(g: &GlobalOptions, args: PruneArgs) -> Result<ExitCode> {
     writeln!(
         out,
         "Total reclaimed space: {}",
-        human_size(report["SpaceReclaimed"].as_f64().unwrap_or(0.0))
+        super::units::human_size_precision(report["SpaceReclaimed"].as_f64().unwrap_or(0.0), 4)
     )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -11,11 +11,13 @@ mod natural;
 mod network;
 mod output;
 mod progress;
+mod prune;
 mod query;
 mod timestamp;
 mod units;
 mod usage;
 mod version;
+mod volume;
 
 use std::process::ExitCode;
 
@@ -107,8 +109,16 @@ pub enum Command {
     Container(container::ContainerCommand),
     /// Create and run a new container from an image
     Run(container::RunArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(container::CpArgs),
+    /// Create a new image from a container's changes
+    Commit(container::CommitArgs),
     /// Create a new container
     Create(container::CreateArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(container::DiffArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(container::ExportArgs),
     /// Start one or more stopped containers
     Start(container::StartArgs),
     /// Stop one or more running containers
@@ -148,6 +158,9 @@ pub enum Command {
     /// Manage networks
     #[command(subcommand)]
     Network(network::NetworkCommand),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(volume::VolumeCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -182,6 +195,8 @@ pub enum SystemCommand {
     Events(events::EventsArgs),
     /// Show docker disk usage
     Df(df::DfArgs),
+    /// Remove unused data
+    Prune(prune::PruneArgs),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -205,6 +220,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 events::run(g, a).await
             }
             Command::System(SystemCommand::Df(a)) => df::run(g, a).await,
+            Command::System(SystemCommand::Prune(a)) => prune::run(g, a).await,
             Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => images::list(g, a).await,
             Command::Image(ImageCommand::Inspect(a)) => images::inspect(g, a).await,
             Command::History(a) | Command::Image(ImageCommand::History(a)) => {
@@ -220,7 +236,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Command::Load(a) | Command::Image(ImageCommand::Load(a)) => images::load(g, a).await,
             Command::Container(c) => container::dispatch(g, c).await,
             Command::Run(a) => container::dispatch(g, ContainerCommand::Run(a)).await,
+            Command::Cp(a) => container::dispatch(g, ContainerCommand::Cp(a)).await,
+            Command::Commit(a) => container::dispatch(g, ContainerCommand::Commit(a)).await,
             Command::Create(a) => container::dispatch(g, ContainerCommand::Create(a)).await,
+            Command::Diff(a) => container::dispatch(g, ContainerCommand::Diff(a)).await,
+            Command::Export(a) => container::dispatch(g, ContainerCommand::Export(a)).await,
             Command::Start(a) => container::dispatch(g, ContainerCommand::Start(a)).await,
             Command::Stop(a) => container::dispatch(g, ContainerCommand::Stop(a)).await,
             Command::Kill(a) => container::dispatch(g, ContainerCommand::Kill(a)).await,
@@ -240,6 +260,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Command::Port(a) => container::dispatch(g, ContainerCommand::Port(a)).await,
             Command::Inspect(a) => container::inspect_any(g, a).await,
             Command::Network(c) => network::dispatch(g, c).await,
+            Command::Volume(c) => volume::dispatch(g, c).await,
         }
     });
     // Nothing may keep the process alive once the command is done: a blocked read of the

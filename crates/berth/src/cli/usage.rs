@@ -29,6 +29,9 @@ fn command_spec(name: &str, parent: Option<&str>) -> Option<(&'static str, ArgRu
         (Some("network"), "inspect") => ("[OPTIONS] NETWORK [NETWORK...]", Min(1)),
         (Some("network"), "rm") => ("NETWORK [NETWORK...]", Min(1)),
         (Some("network"), "connect" | "disconnect") => ("[OPTIONS] NETWORK CONTAINER", Exact(2)),
+        (Some("volume"), "create") => ("[OPTIONS] [VOLUME]", Max(1)),
+        (Some("volume"), "ls" | "prune") => ("[OPTIONS]", NoArgs),
+        (Some("volume"), "inspect" | "rm") => ("[OPTIONS] VOLUME [VOLUME...]", Min(1)),
         (_, "port") => ("CONTAINER [PRIVATE_PORT[/PROTO]]", Range(1, 2)),
         (_, "run" | "create") => ("[OPTIONS] IMAGE [COMMAND] [ARG...]", Min(1)),
         (_, "start" | "stop" | "restart" | "kill" | "rm" | "update") => (containers, Min(1)),
@@ -36,6 +39,11 @@ fn command_spec(name: &str, parent: Option<&str>) -> Option<(&'static str, ArgRu
         (_, "attach" | "logs") => ("[OPTIONS] CONTAINER", Exact(1)),
         (_, "exec") => ("[OPTIONS] CONTAINER COMMAND [ARG...]", Min(2)),
         (_, "rename") => ("CONTAINER NEW_NAME", Exact(2)),
+        // docker hard-codes its own name in the second line of this one.
+        (_, "cp") => (
+            "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tdocker cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
+            Exact(2),
+        ),
         (_, "top") => ("CONTAINER [ps OPTIONS]", Min(1)),
         (_, "stats") => ("[OPTIONS] [CONTAINER...]", Min(0)),
         (Some("container"), "inspect") => (containers, Min(1)),
@@ -150,7 +158,8 @@ fn docker_message(e: &clap::Error, args: &[String]) -> Option<(String, i32)> {
             ArgRule::NoArgs => ("accepts no arguments".to_owned(), "Run"),
             ArgRule::Exact(n) => (format!("requires {n} {}", plural(n)), "Run"),
             ArgRule::Min(n) => (format!("requires at least {n} {}", plural(n)), "See"),
-            ArgRule::Max(n) => (format!("requires at most {n} {}", plural(n)), "Run"),
+            // docker/cli 28's `RequiresMaxArgs` really says "SRun" (a typo it ships).
+            ArgRule::Max(n) => (format!("requires at most {n} {}", plural(n)), "SRun"),
             ArgRule::Range(min, max) => (
                 format!("requires at least {min} and at most {max} {}", plural(max)),
                 "Run",

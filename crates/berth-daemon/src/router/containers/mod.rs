@@ -1,5 +1,7 @@
 //! `/containers/*` and `/exec/*`.
 
+mod archive;
+mod filesystem;
 mod hijack;
 pub mod views;
 
@@ -51,6 +53,8 @@ pub fn routes() -> Router<AppState> {
         .route("/exec/{id}/start", post(exec_start))
         .route("/exec/{id}/resize", post(exec_resize))
         .route("/exec/{id}/json", get(exec_inspect))
+        .merge(archive::routes())
+        .merge(filesystem::routes())
 }
 
 fn parse_json<T: serde::de::DeserializeOwned + Default>(body: &Bytes) -> Result<T, ApiError> {
@@ -96,15 +100,10 @@ async fn create(State(s): State<AppState>, p: Params, body: Bytes) -> Result<Res
 }
 
 pub(crate) fn sizes(engine: &Engine, rec: &ctr::ContainerRecord) -> views::Sizes {
-    let rw = engine.images.layers().snapshot_usage(&rec.id).unwrap_or(0) as i64;
-    let image = engine
-        .images
-        .resolve(&rec.image)
-        .map(|i| i.size as i64)
-        .unwrap_or(0);
+    let s = ctr::disk_usage::sizes(engine, rec);
     views::Sizes {
-        rw,
-        root_fs: rw + image,
+        rw: s.rw as i64,
+        root_fs: s.root_fs as i64,
     }
 }
 
@@ -477,12 +476,7 @@ async fn prune(State(s): State<AppState>, p: Params) -> Result<Response, ApiErro
         if !filter.selects(&rec.created, |k| labels.get(k).map(String::as_str)) {
             continue;
         }
-        let size = s
-            .engine
-            .images
-            .layers()
-            .snapshot_usage(&rec.id)
-            .unwrap_or(0);
+        let size = ctr::disk_usage::sizes(&s.engine, &rec).rw;
         if ctr::remove(&s.engine, &rec.id, RemoveOptions::default())
             .await
             .is_ok()

@@ -335,7 +335,7 @@ pub fn inspect(
         "ExecIDs": if exec_ids.is_empty() { Value::Null } else { json!(exec_ids) },
         "HostConfig": host_config,
         "GraphDriver": graph,
-        "Mounts": [],
+        "Mounts": mounts(rec),
         "Config": config,
         "NetworkSettings": network_settings(rec, nets),
     });
@@ -371,11 +371,33 @@ pub fn summary(rec: &ContainerRecord, sizes: Option<Sizes>, nets: &[NetworkRecor
         "Status": status_text(rec),
         "HostConfig": {"NetworkMode": rec.host_config.network_mode.clone().unwrap_or_else(|| "bridge".into())},
         "NetworkSettings": {"Networks": networks(rec, nets)},
-        "Mounts": [],
+        "Mounts": mounts(rec),
     });
     if let Some(s) = sizes {
         out["SizeRw"] = json!(s.rw);
         out["SizeRootFs"] = json!(s.root_fs);
     }
     out
+}
+
+/// inspect's and ps's `Mounts`: moby's `MountPoint` JSON (Name and Driver only for volumes).
+fn mounts(rec: &ContainerRecord) -> Value {
+    rec.mount_points
+        .iter()
+        .map(|m| {
+            let mut v = json!({"Type": m.kind.as_str()});
+            if !m.name.is_empty() {
+                v["Name"] = json!(m.name);
+            }
+            v["Source"] = json!(m.source);
+            v["Destination"] = json!(m.destination);
+            if !m.driver.is_empty() {
+                v["Driver"] = json!(m.driver);
+            }
+            v["Mode"] = json!(m.mode);
+            v["RW"] = json!(m.rw);
+            v["Propagation"] = json!(m.propagation);
+            v
+        })
+        .collect()
 }

@@ -58,7 +58,15 @@ fn inspect_json(image: &Image, driver: &str) -> Value {
         "RepoTags": image.repo_tags,
         "RepoDigests": image.repo_digests,
         "Parent": "",
-        "Comment": s("comment"),
+        // As moby: a config without a comment shows its last history entry's (a commit's).
+        "Comment": Some(s("comment")).filter(|c| !c.is_empty()).unwrap_or_else(|| {
+            raw["history"]
+                .as_array()
+                .and_then(|h| h.last())
+                .and_then(|h| h["comment"].as_str())
+                .unwrap_or_default()
+                .to_owned()
+        }),
         "Created": raw.get("created").cloned().unwrap_or(Value::String("0001-01-01T00:00:00Z".into())),
         "DockerVersion": s("docker_version"),
         "Author": s("author"),

@@ -3,9 +3,14 @@
 //! `prune`, `port`, and the `container` group that holds them all.
 
 mod attach;
+mod commit;
 mod config;
+mod cp;
+mod cp_local;
 mod create;
+mod diff;
 mod exec;
+mod export;
 mod inspect;
 mod kvfile;
 mod lifecycle;
@@ -36,8 +41,12 @@ use clap::Subcommand;
 use serde_json::Value;
 
 pub use attach::AttachArgs;
+pub use commit::CommitArgs;
+pub use cp::CpArgs;
 pub use create::CreateArgs;
+pub use diff::DiffArgs;
 pub use exec::ExecArgs;
+pub use export::ExportArgs;
 pub use inspect::{
     check_format as check_inspect_format, finish as finish_inspect, ContainerInspectArgs,
     InspectArgs,
@@ -45,7 +54,7 @@ pub use inspect::{
 pub use lifecycle::{
     KillArgs, PauseArgs, PruneArgs, RenameArgs, RestartArgs, RmArgs, StartArgs, StopArgs, WaitArgs,
 };
-pub use list::{label_method, PsArgs};
+pub use list::{label_method, row as container_row, PsArgs, HEADERS as CONTAINER_HEADERS};
 pub use logs::LogsArgs;
 pub use port::PortArgs;
 pub use run::RunArgs;
@@ -60,10 +69,18 @@ use super::GlobalOptions;
 pub enum ContainerCommand {
     /// Attach local standard input, output, and error streams to a running container
     Attach(AttachArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(CpArgs),
+    /// Create a new image from a container's changes
+    Commit(CommitArgs),
     /// Create a new container
     Create(CreateArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(DiffArgs),
     /// Execute a command in a running container
     Exec(ExecArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(ExportArgs),
     /// Display detailed information on one or more containers
     Inspect(ContainerInspectArgs),
     /// Kill one or more running containers
@@ -107,8 +124,12 @@ pub enum ContainerCommand {
 pub async fn dispatch(g: &GlobalOptions, cmd: ContainerCommand) -> Result<ExitCode> {
     match cmd {
         ContainerCommand::Attach(a) => attach::attach(g, a).await,
+        ContainerCommand::Cp(a) => cp::cp(g, a).await,
+        ContainerCommand::Commit(a) => commit::commit(g, a).await,
         ContainerCommand::Create(a) => create::create(g, a).await,
+        ContainerCommand::Diff(a) => diff::diff(g, a).await,
         ContainerCommand::Exec(a) => exec::exec(g, a).await,
+        ContainerCommand::Export(a) => export::export(g, a).await,
         ContainerCommand::Inspect(a) => inspect::container_inspect(g, a).await,
         ContainerCommand::Kill(a) => lifecycle::kill(g, a).await,
         ContainerCommand::Logs(a) => logs::logs(g, a).await,
