@@ -246,7 +246,10 @@ mod tests {
         apply_changes(&mut c, &[r#"ENTRYPOINT ["top"]"#.to_owned()]).unwrap();
         assert_eq!(c["Cmd"], Value::Null);
         let mut c = Map::new();
-        let lines = [r#"CMD ["-b"]"#.to_owned(), r#"ENTRYPOINT ["top"]"#.to_owned()];
+        let lines = [
+            r#"CMD ["-b"]"#.to_owned(),
+            r#"ENTRYPOINT ["top"]"#.to_owned(),
+        ];
         apply_changes(&mut c, &lines).unwrap();
         assert_eq!(c["Cmd"], json!(["-b"]));
     }

@@ -726,10 +726,7 @@ fn commit_adds_the_layer_history_and_container_config() {
     let e = env();
     let base = import(&e.store, &[("etc/hostname", b"box\n")], Some("base"), &[]);
     let layer = rootfs_tar(&[("x", b"changed")]);
-    let diff_id = e
-        .store
-        .put_layer(&mut |w| w.write_all(&layer))
-        .unwrap();
+    let diff_id = e.store.put_layer(&mut |w| w.write_all(&layer)).unwrap();
     assert_eq!(diff_id, Digest::of(&layer));
     let opts = CommitOptions {
         parent: Some(base.clone()),
@@ -756,7 +753,10 @@ fn commit_adds_the_layer_history_and_container_config() {
         raw["container_config"]["Cmd"],
         serde_json::json!(["sh", "-c", "echo changed > /x"])
     );
-    assert!(raw.get("comment").is_none(), "dockerd keeps it in history only");
+    assert!(
+        raw.get("comment").is_none(),
+        "dockerd keeps it in history only"
+    );
     let h = e.store.history(&id.to_string()).unwrap();
     assert_eq!(h.len(), 2);
     assert_eq!(h[0].created_by, "sh -c echo changed > /x");

@@ -379,7 +379,8 @@ mod tests {
         fs::write(new.path().join("etc/sub/added"), b"a").unwrap();
         fs::set_permissions(new.path().join("mode"), fs::Permissions::from_mode(0o600)).unwrap();
         fs::create_dir_all(new.path().join("newdir/deep")).unwrap();
-        let got = kinds(&tree_changes(Some(old.path()), new.path(), &InitPaths::default()).unwrap());
+        let got =
+            kinds(&tree_changes(Some(old.path()), new.path(), &InitPaths::default()).unwrap());
         assert_eq!(
             got,
             [

@@ -302,7 +302,10 @@ fn changes_list_exactly_what_docker_diff_lists() {
     each_driver(|store, tmp| {
         let parent = stack(store, &base_layers());
         store.prepare("d", parent.as_ref()).unwrap();
-        assert!(store.changes("d", &InitPaths::default()).unwrap().is_empty());
+        assert!(store
+            .changes("d", &InitPaths::default())
+            .unwrap()
+            .is_empty());
         read_in(store, "d", tmp, |root| {
             std::fs::write(root.join("etc/hostname"), b"changed").unwrap();
             std::fs::remove_file(root.join("opt/new")).unwrap();
@@ -357,9 +360,16 @@ fn init_paths_are_neither_changes_nor_in_the_diff() {
         let init = InitPaths::new(["/etc/hosts", "/dev/pts", "/proc", "/sys"]);
         assert!(store.changes("i", &init).unwrap().is_empty());
         let tar = store.diff("i", &init, Vec::new()).unwrap();
-        assert!(tar == vec![0u8; 1024], "{:?}: not the empty layer", store.driver());
+        assert!(
+            tar == vec![0u8; 1024],
+            "{:?}: not the empty layer",
+            store.driver()
+        );
         // Without them declared, they are plain additions.
-        assert!(!store.changes("i", &InitPaths::default()).unwrap().is_empty());
+        assert!(!store
+            .changes("i", &InitPaths::default())
+            .unwrap()
+            .is_empty());
         read_in(store, "i", tmp, |root| {
             std::fs::write(root.join("dev/mine"), b"m").unwrap();
         });
@@ -387,7 +397,11 @@ fn an_unchanged_snapshot_diffs_to_the_empty_layer() {
         let parent = stack(store, &base_layers());
         store.prepare("e", parent.as_ref()).unwrap();
         let tar = store.diff("e", &InitPaths::default(), Vec::new()).unwrap();
-        assert!(tar == vec![0u8; 1024], "{:?}: not the empty layer", store.driver());
+        assert!(
+            tar == vec![0u8; 1024],
+            "{:?}: not the empty layer",
+            store.driver()
+        );
         store.remove("e").unwrap();
     });
 }

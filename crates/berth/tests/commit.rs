@@ -392,6 +392,22 @@ fn export_tars_the_whole_root_with_the_changes_and_no_volume() {
     assert_eq!(tar_file(&streamed, "r").unwrap(), b"r\n");
     ok(d.docker(&["rm", "-f", "run"]));
 
+    // Never a tar on a terminal (`script` gives the CLI one).
+    let on_tty = |program: &str| {
+        let cmd = format!("{program} -H {} export exp; echo status=$?", d.host());
+        let out = Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).replace('\r', "")
+    };
+    let theirs_tty = on_tty(berth_testkit::DOCKER_CLI);
+    assert_eq!(
+        theirs_tty,
+        "cowardly refusing to save to a terminal. Use the -o flag or redirect\nstatus=1\n"
+    );
+    assert_eq!(on_tty(BIN), theirs_tty);
+
     let out = d.berth(&["export", "-o", ours.to_str().unwrap(), "nosuch"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("No such container: nosuch"));

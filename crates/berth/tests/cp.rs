@@ -189,7 +189,7 @@ fn cp_copies_files_dirs_and_links_both_ways() {
         assert_eq!(tree(&dest), tree(&src), "{cli} cp {from}");
     }
     let single = work.path().join("single.txt");
-    ok(d.berth(&["cp", "stopped:/renamed.txt", p(&single)]));
+    ok(d.berth(&["container", "cp", "stopped:/renamed.txt", p(&single)]));
     assert_eq!(std::fs::read(&single).unwrap(), b"alpha");
 
     // `dir/.` copies the contents into an existing directory.
@@ -419,6 +419,97 @@ fn cp_errors_read_as_dockers() {
         .unwrap();
     assert_eq!(r.status, 404);
     ok(d.docker(&["rm", "box", "ro"]));
+}
+
+#[test]
+fn cp_reaches_into_volumes_and_binds() {
+    let d = daemon();
+    let work = tempfile::tempdir().unwrap();
+    let bind = work.path().join("bind");
+    let ro = work.path().join("ro");
+    std::fs::create_dir_all(&bind).unwrap();
+    std::fs::create_dir_all(&ro).unwrap();
+    std::fs::write(bind.join("from-host"), b"host side").unwrap();
+    let f = work.path().join("f.txt");
+    std::fs::write(&f, b"copied").unwrap();
+    ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "vols",
+        "-v",
+        &format!("{}:/bind", p(&bind)),
+        "-v",
+        &format!("{}:/robind:ro", p(&ro)),
+        "-v",
+        "cpdata:/vol",
+        "busybox",
+        "sleep",
+        "300",
+    ]));
+    // Into a bind: the host directory gets it; out of a bind: the host's file.
+    ok(d.berth(&["cp", p(&f), "vols:/bind/"]));
+    assert_eq!(std::fs::read(bind.join("f.txt")).unwrap(), b"copied");
+    let out = ok(d.berth(&["cp", "vols:/bind/from-host", "-"]));
+    assert_eq!(file_in(&out), b"host side");
+    // Into a named volume, seen by the container and, stopped, by another one.
+    ok(d.docker(&["cp", p(&f), "vols:/vol/"]));
+    assert_eq!(
+        ok(d.docker(&["exec", "vols", "cat", "/vol/f.txt"])),
+        b"copied"
+    );
+    ok(d.docker(&[
+        "create",
+        "--name",
+        "later",
+        "-v",
+        "cpdata:/data",
+        "busybox",
+        "true",
+    ]));
+    let out = ok(d.berth(&["cp", "later:/data/f.txt", "-"]));
+    assert_eq!(file_in(&out), b"copied");
+    // A read-only bind refuses, with Docker's message, and stays empty.
+    let ours = failed(&d.berth(&["cp", p(&f), "vols:/robind/"]));
+    let theirs = failed(&d.docker(&["cp", p(&f), "vols:/robind/"]));
+    assert_eq!(
+        ours,
+        "Error response from daemon: mounted volume is marked read-only\n"
+    );
+    assert_eq!(ours, theirs);
+    assert_eq!(std::fs::read_dir(&ro).unwrap().count(), 0);
+    // A volume that is a mount of its own (bind-backed here) is mounted for the copy,
+    // also in a container that is not running.
+    let backing = work.path().join("backing");
+    std::fs::create_dir_all(&backing).unwrap();
+    ok(d.docker(&[
+        "volume",
+        "create",
+        "--opt",
+        "type=none",
+        "--opt",
+        "o=bind",
+        "--opt",
+        &format!("device={}", p(&backing)),
+        "backed",
+    ]));
+    ok(d.docker(&[
+        "create",
+        "--name",
+        "idle",
+        "-v",
+        "backed:/b",
+        "busybox",
+        "true",
+    ]));
+    ok(d.berth(&["cp", p(&f), "idle:/b/"]));
+    assert_eq!(std::fs::read(backing.join("f.txt")).unwrap(), b"copied");
+    std::fs::write(backing.join("back.txt"), b"backing").unwrap();
+    assert_eq!(
+        file_in(&ok(d.docker(&["cp", "idle:/b/back.txt", "-"]))),
+        b"backing"
+    );
+    ok(d.docker(&["rm", "-f", "vols", "later", "idle"]));
 }
 
 /// A file in the host's `/` with random content, removed on drop: reading its content or

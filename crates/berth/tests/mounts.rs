@@ -481,3 +481,57 @@ fn mount_targets_never_leave_the_root_and_volume_events_are_published() {
     assert!(ev.lines().any(|l| l.starts_with("unmount lv")), "{ev}");
     assert_no_mounts_left(&d);
 }
+
+#[test]
+fn volumes_of_live_containers_survive_a_daemon_crash() {
+    let mut d = daemon();
+    ok(d.docker(&[
+        "volume",
+        "create",
+        "-o",
+        "type=tmpfs",
+        "-o",
+        "device=tmpfs",
+        "-o",
+        "o=size=1m",
+        "tv",
+    ]));
+    ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "live",
+        "-v",
+        "tv:/t",
+        "-v",
+        "named:/n",
+        "busybox",
+        "sh",
+        "-c",
+        "echo kept > /t/f; sleep 600",
+    ]));
+    let data = d.data_root.join("volumes/tv/_data").display().to_string();
+    let mounted = || {
+        std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap()
+            .lines()
+            .any(|l| l.split(' ').nth(4) == Some(data.as_str()))
+    };
+    assert!(mounted());
+    d.kill9();
+    d.launch().unwrap();
+    // Still running with its data; the references are back (in use → 409).
+    let out = ok(d.docker(&["exec", "live", "cat", "/t/f"]));
+    assert_eq!(out, "kept\n");
+    for v in ["tv", "named"] {
+        let r = d
+            .http("DELETE", &format!("/volumes/{v}"), &[], b"")
+            .unwrap();
+        assert_eq!(r.status, 409, "{v}: {}", r.text());
+    }
+    // The last user gone, the tmpfs comes down.
+    ok(d.docker(&["rm", "-f", "live"]));
+    assert!(!mounted(), "{data} still mounted");
+    ok(d.docker(&["volume", "rm", "tv", "named"]));
+    assert_no_mounts_left(&d);
+}

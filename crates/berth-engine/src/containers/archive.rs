@@ -136,7 +136,7 @@ pub fn extract_to_dir(
 ) -> Result<(), EngineError> {
     let c = engine.containers.get(name)?;
     let abs = path::container_path(path);
-    let rec = view_of(
+    let result = view_of(
         engine,
         &c,
         true,
@@ -176,7 +176,10 @@ pub fn extract_to_dir(
                 .map_err(|e| unpack_error(&e, path, name))?;
             Ok(v.record().clone())
         },
-    )??;
+    );
+    // Even a failed extract may have written part of the tar: the cached size is stale.
+    engine.containers.invalidate_size(&c.id);
+    let rec = result??;
     publish(engine, &rec, "extract-to-dir");
     Ok(())
 }

@@ -140,7 +140,8 @@ async fn commit_paused(
     req: &CommitRequest,
     reference: Option<Reference>,
 ) -> Result<String, EngineError> {
-    let parent = engine.images.resolve(&rec.image).ok().map(|i| i.id);
+    // As moby: the container's image must still be there to commit on top of it.
+    let parent = Some(engine.images.resolve(&rec.image)?.id);
     let opts = CommitOptions {
         parent,
         author: req.author.clone(),

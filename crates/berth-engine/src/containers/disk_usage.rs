@@ -77,7 +77,9 @@ impl SizeCache {
         lock(&self.containers).remove(id);
     }
 
-    fn size_rw(&self, rec: &ContainerRecord, measure: impl FnOnce() -> u64) -> u64 {
+    /// The size of `rec`'s writable layer: kept, or measured (and kept when the container
+    /// is stopped and the measurement worked: a layer not there yet reads as 0, for now).
+    fn size_rw(&self, rec: &ContainerRecord, measure: impl FnOnce() -> Option<u64>) -> u64 {
         let stamp = Stamp::of(rec);
         let generation = {
             let map = lock(&self.containers);
@@ -90,7 +92,9 @@ impl SizeCache {
                 None => 0,
             }
         };
-        let size = measure();
+        let Some(size) = measure() else {
+            return 0;
+        };
         if !stamp.live() {
             let mut map = lock(&self.containers);
             let e = map.entry(rec.id.clone()).or_default();
@@ -118,9 +122,7 @@ impl SizeCache {
 /// The sizes of one container.
 pub fn sizes(engine: &Engine, rec: &ContainerRecord) -> Sizes {
     let cache = &engine.containers.size_cache;
-    let rw = cache.size_rw(rec, || {
-        engine.images.layers().snapshot_size(&rec.id).unwrap_or(0)
-    });
+    let rw = cache.size_rw(rec, || engine.images.layers().snapshot_size(&rec.id).ok());
     Sizes {
         rw,
         root_fs: rw + cache.image_size(engine, &rec.image),
@@ -151,7 +153,7 @@ mod tests {
         let calls = std::cell::Cell::new(0);
         let measure = |n: u64| {
             calls.set(calls.get() + 1);
-            n
+            Some(n)
         };
         let stopped = record(Status::Exited, "t1");
         assert_eq!(cache.size_rw(&stopped, || measure(10)), 10);
@@ -170,21 +172,27 @@ mod tests {
     fn a_running_container_is_measured_every_time() {
         let cache = SizeCache::default();
         let running = record(Status::Running, "t1");
-        assert_eq!(cache.size_rw(&running, || 1), 1);
-        assert_eq!(cache.size_rw(&running, || 2), 2);
+        assert_eq!(cache.size_rw(&running, || Some(1)), 1);
+        assert_eq!(cache.size_rw(&running, || Some(2)), 2);
     }
 
     #[test]
     fn a_measurement_racing_an_invalidation_is_not_kept() {
         let cache = SizeCache::default();
         let stopped = record(Status::Exited, "t1");
-        assert_eq!(
-            cache.size_rw(&stopped, || {
-                cache.invalidate("c1");
-                5
-            }),
-            5
-        );
-        assert_eq!(cache.size_rw(&stopped, || 6), 6);
+        let racing = || {
+            cache.invalidate("c1");
+            Some(5)
+        };
+        assert_eq!(cache.size_rw(&stopped, racing), 5);
+        assert_eq!(cache.size_rw(&stopped, || Some(6)), 6);
+    }
+
+    #[test]
+    fn a_failed_measurement_is_not_kept() {
+        let cache = SizeCache::default();
+        let created = record(Status::Created, "");
+        assert_eq!(cache.size_rw(&created, || None), 0);
+        assert_eq!(cache.size_rw(&created, || Some(7)), 7);
     }
 }

@@ -85,6 +85,13 @@ where
 {
     let _op = c.op.blocking_lock();
     let record = c.snapshot();
+    // Volumes with their own mount (`type`/`device` options) must be up before the view's
+    // namespace copies the host's mounts; the view counts as one more user while it lives.
+    let _volumes = if opts.include_mounts {
+        VolumeUse::take(engine, &record)?
+    } else {
+        VolumeUse::none(engine, &record)
+    };
     let rootfs = c.paths.rootfs();
     let exec_dir = c.paths.exec.clone();
     let layers = engine.images.layers();
@@ -113,6 +120,42 @@ where
     view.map_err(|e| internal(format!("container filesystem view: {e}")))?
 }
 
+/// The view's own use of the container's volumes, given back on drop.
+struct VolumeUse<'a> {
+    engine: &'a Engine,
+    user: String,
+    names: Vec<String>,
+}
+
+impl<'a> VolumeUse<'a> {
+    fn none(engine: &'a Engine, record: &ContainerRecord) -> Self {
+        Self {
+            engine,
+            user: format!("{}/view", record.id),
+            names: Vec::new(),
+        }
+    }
+
+    fn take(engine: &'a Engine, record: &ContainerRecord) -> Result<Self, EngineError> {
+        let mut used = Self::none(engine, record);
+        for mp in &record.mount_points {
+            if mp.kind == MountKind::Volume && !mp.name.is_empty() {
+                engine.volumes.mount(&mp.name, &used.user)?;
+                used.names.push(mp.name.clone());
+            }
+        }
+        Ok(used)
+    }
+}
+
+impl Drop for VolumeUse<'_> {
+    fn drop(&mut self) {
+        for name in &self.names {
+            self.engine.volumes.unmount(name, &self.user);
+        }
+    }
+}
+
 fn build_and_run<T, F>(
     rootfs: &Path,
     record: ContainerRecord,
@@ -122,9 +165,6 @@ fn build_and_run<T, F>(
 where
     F: FnOnce(&RootView) -> T,
 {
-    if !opts.writable {
-        berth_rootfs::make_read_only(rootfs)?;
-    }
     let root = Root::open(rootfs)?;
     if opts.include_mounts {
         for mp in &record.mount_points {
@@ -147,6 +187,11 @@ where
                 )));
             }
         }
+    }
+    // Read-only only now: a missing mount point is made in the container's own layer
+    // first, as moby (and the container's next start) would make it.
+    if !opts.writable {
+        berth_rootfs::make_read_only(rootfs)?;
     }
     let root_mount = berth_rootfs::mount_id(&root)?;
     let view = RootView {

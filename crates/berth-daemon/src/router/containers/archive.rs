@@ -3,6 +3,8 @@
 //! archives cross through `http::stream` (a request body read as `Read`, a response fed
 //! by a `Write`).
 
+use std::io::Read;
+
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -17,6 +19,9 @@ use serde_json::json;
 use super::super::AppState;
 use crate::http::stream::{body_reader, channel_body};
 use crate::http::{ApiError, Params};
+
+/// How much of a refused upload is still read before answering (net/http's 256 KiB).
+const DRAIN_LIMIT: u64 = 256 * 1024;
 
 /// The header the docker CLI reads a path's stat from.
 const STAT_HEADER: &str = "X-Docker-Container-Path-Stat";
@@ -139,8 +144,17 @@ async fn put_archive(
         copy_uid_gid: p.bool("copyUIDGID"),
     };
     let engine = s.engine.clone();
-    let reader = body_reader(body);
-    blocking(move || ctr::archive::extract_to_dir(&engine, &id, &path, opts, reader)).await?;
+    let mut reader = body_reader(body);
+    blocking(move || {
+        let done = ctr::archive::extract_to_dir(&engine, &id, &path, opts, &mut reader);
+        if done.is_err() {
+            // Read (a bounded part of) what the client is still sending, as Go's server
+            // does, so it gets our answer instead of a broken pipe.
+            let _ = std::io::copy(&mut reader.take(DRAIN_LIMIT), &mut std::io::sink());
+        }
+        done
+    })
+    .await?;
     Ok(StatusCode::OK.into_response())
 }
 
