@@ -916,3 +916,56 @@ fn outbound_traffic_leaves_with_the_host_address() {
         assert_eq!(seen, outside.host_ip, "{network}: container said {out}");
     }
 }
+
+/// An empty bridge holding 172.17.0.1/16, so the host routes Docker's default range; removed
+/// on drop.
+struct TakenDefaultRange(String);
+
+impl Drop for TakenDefaultRange {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["link", "delete", &self.0])
+            .output();
+    }
+}
+
+#[test]
+fn default_bridge_moves_off_a_range_the_host_already_routes() {
+    let _serial = serial();
+    let taken = TakenDefaultRange(format!("btd{:05x}", std::process::id() & 0xf_ffff));
+    let ip = |args: &[&str]| {
+        let out = Command::new("ip").args(args).output().unwrap();
+        assert!(out.status.success(), "ip {args:?}: {}", text(&out));
+    };
+    ip(&["link", "add", &taken.0, "type", "bridge"]);
+    ip(&["addr", "add", "172.17.0.1/16", "dev", &taken.0]);
+    ip(&["link", "set", &taken.0, "up"]);
+    // No --bip: the daemon picks the default bridge's range itself.
+    let bridge = format!("btf{:05x}", std::process::id() & 0xf_ffff);
+    let mut d = TestDaemon::prepare(BIN, &["--bridge", &bridge]);
+    d.bridge = bridge.clone();
+    d.launch().unwrap_or_else(|e| panic!("{e}"));
+    d.load_busybox();
+    let net = inspect(&d, "bridge");
+    let subnet = net["IPAM"]["Config"][0]["Subnet"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(subnet, "172.17.0.0/16");
+    assert!(
+        subnet.starts_with("172.") || subnet.starts_with("192.168."),
+        "{subnet}"
+    );
+    // `info` says so.
+    let warnings = ok(d.docker(&["info", "--format", "{{json .Warnings}}"]));
+    assert!(
+        warnings.contains("172.17.0.0/16") && warnings.contains(&subnet),
+        "{warnings}"
+    );
+    // A container gets an address in the chosen range.
+    let out = ok(d.docker(&[
+        "run", "--rm", "busybox", "ip", "-4", "-o", "addr", "show", "eth0",
+    ]));
+    let prefix: String = subnet.split('.').take(2).collect::<Vec<_>>().join(".");
+    assert!(out.contains(&format!("inet {prefix}.")), "{out}");
+}
