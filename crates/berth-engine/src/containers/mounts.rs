@@ -51,19 +51,9 @@ fn mode_propagation(mode: &str) -> Option<&str> {
     mode.split(',').find(|o| PROPAGATIONS.contains(o))
 }
 
-/// Go's `path.Clean` for an absolute path.
+/// Go's `path.Clean`.
 fn clean(p: &str) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    for part in p.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                out.pop();
-            }
-            x => out.push(x),
-        }
-    }
-    format!("/{}", out.join("/"))
+    String::from_utf8_lossy(&berth_rootfs::path::clean(p.as_bytes())).into_owned()
 }
 
 fn check_target(target: &str) -> Result<String, String> {

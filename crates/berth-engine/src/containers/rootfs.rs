@@ -32,35 +32,9 @@ pub fn read_file(root: &Path, path: &str, limit: u64) -> io::Result<Vec<u8>> {
 /// Creates `path` and its missing parents inside `root` (like `mkdir -p`), owned by
 /// `uid:gid` when newly made. An existing non-directory is an error.
 pub fn mkdir_all(root: &Path, path: &str, uid: u32, gid: u32) -> io::Result<()> {
-    let mut current = File::open(root)?;
-    for comp in path.split('/').filter(|c| !c.is_empty() && *c != ".") {
-        let how_flags = OFlag::O_DIRECTORY | OFlag::O_RDONLY;
-        match open_in(&current, Path::new(comp), how_flags) {
-            Ok(fd) => current = File::from(fd),
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
-                match nix::sys::stat::mkdirat(
-                    Some(current.as_fd().as_raw_fd()),
-                    comp,
-                    Mode::from_bits_truncate(0o755),
-                ) {
-                    Ok(()) | Err(nix::errno::Errno::EEXIST) => {}
-                    Err(e) => return Err(e.into()),
-                }
-                let fd = open_in(&current, Path::new(comp), how_flags)?;
-                nix::unistd::fchown(
-                    fd.as_raw_fd(),
-                    Some(nix::unistd::Uid::from_raw(uid)),
-                    Some(nix::unistd::Gid::from_raw(gid)),
-                )?;
-                current = File::from(fd);
-            }
-            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => {
-                return Err(io::Error::other(format!("mkdir {path}: not a directory")))
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
+    berth_rootfs::Root::open(root)?
+        .mkdir_all(path.as_bytes(), 0o755, Some((uid, gid)))
+        .map(drop)
 }
 
 /// The host path `fd` names (the kernel's view, through /proc/self/fd).
@@ -77,95 +51,31 @@ pub fn resolve(root: &Path, path: &str) -> io::Result<PathBuf> {
 
 /// Makes the mount point `dest` inside `root` (a directory, or an empty file for a file
 /// bind) with missing parents, and returns the destination with every symlink resolved as
-/// the container would resolve it (absolute targets and `..` stay inside the root; a link to
-/// a missing place gets that place made inside the root, as Docker's securejoin + MkdirAll
-/// does). Every step opens through `openat2(RESOLVE_IN_ROOT)`, so nothing is ever made
-/// outside, and mounting on the returned path lands inside the root.
+/// the container would resolve it (`berth_rootfs::Root::resolve`: absolute targets and `..`
+/// stay inside the root; a link to a missing place gets that place made inside the root, as
+/// Docker's securejoin + MkdirAll does). Mounting on the returned path lands inside the root.
 pub fn make_mountpoint(root: &Path, dest: &str, is_file: bool) -> io::Result<String> {
-    use nix::fcntl::AtFlags;
-    use nix::sys::stat::{fstatat, SFlag};
-    use std::collections::VecDeque;
-    const MAX_LINKS: usize = 40;
-    let dir = File::open(root)?;
-    let split = |p: &str| -> Vec<String> {
-        p.split('/')
-            .filter(|c| !c.is_empty() && *c != ".")
-            .map(str::to_owned)
-            .collect()
-    };
-    let mut resolved: Vec<String> = Vec::new();
-    let mut pending: VecDeque<String> = split(dest).into();
-    let mut links = 0;
-    while let Some(comp) = pending.pop_front() {
-        if comp == ".." {
-            resolved.pop();
-            continue;
-        }
-        let parent_path = format!("/{}", resolved.join("/"));
-        let parent = open_in(
-            &dir,
-            Path::new(&parent_path),
-            OFlag::O_DIRECTORY | OFlag::O_RDONLY,
-        )?;
-        match fstatat(
-            Some(parent.as_raw_fd()),
-            comp.as_str(),
-            AtFlags::AT_SYMLINK_NOFOLLOW,
+    let root = berth_rootfs::Root::open(root)?;
+    let resolved = root.resolve(dest.as_bytes())?;
+    if is_file {
+        let (parent, name) = berth_rootfs::path::split_dir_entry(&resolved);
+        let dir = root.mkdir_all(&parent, 0o755, None)?;
+        match nix::fcntl::openat(
+            Some(dir.as_fd().as_raw_fd()),
+            name.as_slice(),
+            OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+            Mode::from_bits_truncate(0o755),
         ) {
-            Ok(st)
-                if SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits())
-                    == SFlag::S_IFLNK =>
-            {
-                links += 1;
-                if links > MAX_LINKS {
-                    return Err(io::Error::from_raw_os_error(libc::ELOOP));
-                }
-                let target = nix::fcntl::readlinkat(Some(parent.as_raw_fd()), comp.as_str())?;
-                let target = target.to_string_lossy().into_owned();
-                if target.starts_with('/') {
-                    resolved.clear();
-                }
-                for c in split(&target).into_iter().rev() {
-                    pending.push_front(c);
-                }
-            }
-            Ok(_) => resolved.push(comp),
-            Err(nix::errno::Errno::ENOENT) => {
-                let made = if pending.is_empty() && is_file {
-                    nix::fcntl::openat(
-                        Some(parent.as_raw_fd()),
-                        comp.as_str(),
-                        OFlag::O_CREAT
-                            | OFlag::O_EXCL
-                            | OFlag::O_NOFOLLOW
-                            | OFlag::O_WRONLY
-                            | OFlag::O_CLOEXEC,
-                        Mode::from_bits_truncate(0o755),
-                    )
-                    .map(|fd| {
-                        // SAFETY: openat returned a fresh descriptor that nothing else owns.
-                        #[allow(unsafe_code)]
-                        drop(unsafe { OwnedFd::from_raw_fd(fd) })
-                    })
-                } else {
-                    nix::sys::stat::mkdirat(
-                        Some(parent.as_raw_fd()),
-                        comp.as_str(),
-                        Mode::from_bits_truncate(0o755),
-                    )
-                };
-                match made {
-                    Ok(()) | Err(nix::errno::Errno::EEXIST) => {}
-                    Err(e) => return Err(e.into()),
-                }
-                resolved.push(comp);
-            }
+            // SAFETY: openat returned a fresh descriptor that nothing else owns.
+            #[allow(unsafe_code)]
+            Ok(fd) => drop(unsafe { OwnedFd::from_raw_fd(fd) }),
+            Err(nix::errno::Errno::EEXIST) => {}
             Err(e) => return Err(e.into()),
         }
+    } else {
+        root.mkdir_all(&resolved, 0o755, None)?;
     }
-    let path = format!("/{}", resolved.join("/"));
-    open_in(&dir, Path::new(&path), OFlag::O_PATH)?;
-    Ok(path)
+    Ok(String::from_utf8_lossy(&resolved).into_owned())
 }
 
 /// Copies the directory at `src` (inside `root`) into the empty directory `dest` on the

@@ -328,7 +328,7 @@ fn start_dns(engine: &Arc<Engine>, netns: &Path, id: &str) -> Result<(), EngineE
     let own: Vec<SocketAddr> = engine
         .containers
         .get(id)
-        .map(|c| c.snapshot().host_config.dns.unwrap_or_default())
+        .map(|c| lock(&c.record).host_config.dns.clone().unwrap_or_default())
         .unwrap_or_default()
         .iter()
         .filter_map(|s| s.parse::<std::net::IpAddr>().ok())
