@@ -74,6 +74,9 @@ pub struct DaemonArgs {
     /// Default log driver options for containers
     #[arg(long = "log-opt", value_name = "KEY=VALUE")]
     pub log_opts: Vec<String>,
+    /// Default mode for containers ipc ("shareable" | "private")
+    #[arg(long = "default-ipc-mode", value_name = "MODE")]
+    pub default_ipc_mode: Option<String>,
     /// The default bridge's device (`none` disables the default bridge network).
     #[arg(short = 'b', long, value_name = "NAME")]
     pub bridge: Option<String>,
@@ -95,6 +98,9 @@ pub struct DaemonArgs {
     pub iptables: Option<bool>,
     #[arg(long, value_name = "BYTES")]
     pub mtu: Option<u32>,
+    /// User/Group setting for user namespaces
+    #[arg(long = "userns-remap", value_name = "USER[:GROUP]")]
+    pub userns_remap: Option<String>,
 }
 
 /// daemon.json, with dockerd's key names.
@@ -119,6 +125,7 @@ struct FileConfig {
     cgroup_parent: Option<String>,
     log_driver: Option<String>,
     log_opts: Option<std::collections::HashMap<String, String>>,
+    default_ipc_mode: Option<String>,
     bridge: Option<String>,
     bip: Option<String>,
     default_address_pools: Option<Vec<AddressPoolEntry>>,
@@ -127,6 +134,7 @@ struct FileConfig {
     ip_masq: Option<bool>,
     iptables: Option<bool>,
     mtu: Option<u32>,
+    userns_remap: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -162,6 +170,7 @@ const FILE_KEYS: &[&str] = &[
     "ip-masq",
     "iptables",
     "mtu",
+    "userns-remap",
 ];
 
 /// How the TCP listeners are secured.
@@ -198,7 +207,11 @@ pub struct DaemonConfig {
     pub cgroup_parent: Option<String>,
     pub log_driver: String,
     pub log_opts: std::collections::HashMap<String, String>,
+    /// `private` (dockerd's default) or `shareable`.
+    pub default_ipc_mode: String,
     pub network: berth_engine::networks::NetworkConfig,
+    /// `--userns-remap`: `default`, `user[:group]` or `uid[:gid]`.
+    pub userns_remap: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -345,6 +358,16 @@ fn merge(args: &DaemonArgs, file: FileConfig) -> Result<DaemonConfig, ConfigErro
         list(&args.log_opts),
         file.log_opts.as_ref().map(|m| format!("{m:?}")),
     );
+    c.check(
+        "default-ipc-mode",
+        args.default_ipc_mode.clone(),
+        file.default_ipc_mode.clone(),
+    );
+    c.check(
+        "userns-remap",
+        args.userns_remap.clone(),
+        file.userns_remap.clone(),
+    );
     if !c.0.is_empty() {
         return Err(ConfigError::Conflicts(c.0.join(", ")));
     }
@@ -378,6 +401,13 @@ fn merge(args: &DaemonArgs, file: FileConfig) -> Result<DaemonConfig, ConfigErro
         )));
     }
     let group_arg = args.group.clone().or(file.group);
+    let default_ipc_mode = args
+        .default_ipc_mode
+        .clone()
+        .or(file.default_ipc_mode)
+        .unwrap_or_else(|| "private".to_owned());
+    berth_engine::containers::check_default_ipc_mode(&default_ipc_mode)
+        .map_err(ConfigError::Invalid)?;
     let tls = tls_mode(
         args.tls.or(file.tls),
         args.tlsverify.or(file.tlsverify),
@@ -425,7 +455,9 @@ fn merge(args: &DaemonArgs, file: FileConfig) -> Result<DaemonConfig, ConfigErro
                 })
                 .collect::<Result<_, _>>()?
         },
+        default_ipc_mode,
         network,
+        userns_remap: args.userns_remap.clone().or(file.userns_remap),
     })
 }
 
@@ -635,6 +667,24 @@ mod tests {
             "the following directives don't match any configuration option: colour"
         );
         assert!(parse_file("{not json").is_err());
+    }
+
+    #[test]
+    fn userns_remap_comes_from_the_flag_or_the_file_not_both() {
+        let c = merge(&args(&["--userns-remap", "default"]), FileConfig::default()).unwrap();
+        assert_eq!(c.userns_remap.as_deref(), Some("default"));
+        let file = parse_file(r#"{"userns-remap":"1000:1000"}"#).unwrap();
+        let c = merge(&args(&[]), file.clone()).unwrap();
+        assert_eq!(c.userns_remap.as_deref(), Some("1000:1000"));
+        let err = merge(&args(&["--userns-remap", "x"]), file).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the following directives are specified both as a flag and in the configuration file: userns-remap: (from flag: x, from file: 1000:1000)"
+        );
+        assert!(merge(&args(&[]), FileConfig::default())
+            .unwrap()
+            .userns_remap
+            .is_none());
     }
 
     #[test]

@@ -77,9 +77,11 @@ pub fn run(args: DaemonArgs) -> Result<()> {
         cgroup_parent: config.cgroup_parent.clone(),
         log_driver: config.log_driver.clone(),
         log_opts: config.log_opts.clone(),
+        default_ipc_mode: config.default_ipc_mode.clone(),
         berth_exe: std::env::current_exe().context("locate the berth binary")?,
         init_path: Some(install_init(&config.exec_root)?),
         network: config.network.clone(),
+        userns_remap: config.userns_remap.clone(),
     })?;
     lock::write_pidfile(&config.pidfile)?;
 

@@ -28,12 +28,17 @@ pub struct EngineConfig {
     /// `--log-driver` and `--log-opt` defaults for new containers.
     pub log_driver: String,
     pub log_opts: std::collections::HashMap<String, String>,
+    /// `--default-ipc-mode` for new containers (`private` or `shareable`).
+    pub default_ipc_mode: String,
     /// The `berth` binary the daemon runs as `berth shim`.
     pub berth_exe: PathBuf,
     /// The static init program `--init` bind-mounts as /sbin/docker-init.
     pub init_path: Option<PathBuf>,
     /// Bridge, address pools, DNS and firewall options.
     pub network: crate::networks::NetworkConfig,
+    /// `--userns-remap` (empty or None: no remapping). With it, `data_root` becomes
+    /// `<data-root>/<uid>.<gid>` once the engine is open.
+    pub userns_remap: Option<String>,
 }
 
 /// The settings `SIGHUP` can change without a restart.
@@ -53,17 +58,26 @@ pub struct Engine {
     pub containers: ContainerService,
     pub networks: crate::networks::NetworkService,
     pub volumes: crate::volumes::VolumeService,
+    remapped_root: Option<crate::userns::RemappedRoot>,
 }
 
 impl Engine {
     /// Opens (creating if needed) the data root and exec root, and loads the engine ID.
-    pub fn open(config: EngineConfig) -> Result<Self, EngineError> {
+    pub fn open(mut config: EngineConfig) -> Result<Self, EngineError> {
+        let remapped_root = crate::userns::resolve(config.userns_remap.as_deref().unwrap_or(""))?;
+        let id_mapping = remapped_root
+            .as_ref()
+            .map(|r| r.mapping.clone())
+            .unwrap_or_default();
+        if let Some(r) = &remapped_root {
+            config.data_root = crate::userns::setup_data_root(&config.data_root, &r.mapping)?;
+        }
         create_dir_with_mode(&config.data_root, 0o710)?;
         // Traversable, not listable: the API socket's group must reach the socket inside;
         // per-container state goes in 0700 subdirectories.
         create_dir_with_mode(&config.exec_root, 0o711)?;
         let id = load_or_create_id(&config.data_root.join("engine-id"))?;
-        let images = ImageService::open(&config.data_root)?;
+        let images = ImageService::open_with_ids(&config.data_root, id_mapping.clone())?;
         let containers = ContainerService::open(ContainerSettings {
             data_root: config.data_root.clone(),
             exec_root: config.exec_root.clone(),
@@ -75,13 +89,18 @@ impl Engine {
                 .unwrap_or_else(crate::host::default_cgroup_parent),
             log_driver: config.log_driver.clone(),
             log_opts: config.log_opts.clone(),
+            default_ipc_mode: config.default_ipc_mode.clone(),
+            id_mapping: id_mapping.clone(),
         })?;
         let networks = crate::networks::NetworkService::open(
             &config.data_root,
             &config.exec_root,
             config.network.clone(),
         );
-        let volumes = crate::volumes::VolumeService::open(&config.data_root)?;
+        let volumes = crate::volumes::VolumeService::open_with_data_owner(
+            &config.data_root,
+            (!id_mapping.is_empty()).then(|| id_mapping.root_pair()),
+        )?;
         Ok(Self {
             images,
             containers,
@@ -95,7 +114,13 @@ impl Engine {
             id,
             host: HostInfo::read(),
             events: EventsBus::new(),
+            remapped_root,
         })
+    }
+
+    /// `--userns-remap` as resolved (`user:group` and the mappings), if on.
+    pub fn remapped_root(&self) -> Option<&crate::userns::RemappedRoot> {
+        self.remapped_root.as_ref()
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -202,9 +227,11 @@ mod tests {
             cgroup_parent: Some("/berth-test".into()),
             log_driver: "json-file".into(),
             log_opts: Default::default(),
+            default_ipc_mode: "private".into(),
             berth_exe: "/bin/false".into(),
             init_path: None,
             network: Default::default(),
+            userns_remap: None,
         }
     }
 

@@ -78,12 +78,23 @@ fn image_err(e: ImageError) -> EngineError {
 
 impl ImageService {
     pub fn open(data_root: &Path) -> Result<Self, EngineError> {
+        Self::open_with_ids(data_root, berth_core::IdMapping::default())
+    }
+
+    /// [`ImageService::open`] with layers unpacked (and diffed back) through `ids`
+    /// (`--userns-remap`).
+    pub fn open_with_ids(
+        data_root: &Path,
+        ids: berth_core::IdMapping,
+    ) -> Result<Self, EngineError> {
         let content = Arc::new(
             LocalStore::open(&data_root.join("content"))
                 .map_err(|e| EngineError::Other(e.kind(), e.to_string()))?,
         );
         let layers = Arc::new(
-            LayerStore::open(data_root).map_err(|e| EngineError::Other(e.kind(), e.to_string()))?,
+            LayerStore::open(data_root)
+                .map_err(|e| EngineError::Other(e.kind(), e.to_string()))?
+                .with_id_mapping(ids),
         );
         let store = ImageStore::open(
             data_root,

@@ -15,6 +15,7 @@ pub mod images;
 pub mod networks;
 pub mod storage;
 mod timefilter;
+pub mod userns;
 pub mod volumes;
 
 pub use engine::{Engine, EngineConfig};

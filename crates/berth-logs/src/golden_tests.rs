@@ -46,7 +46,7 @@ fn json_file_output_matches_docker_byte_for_byte() {
     let mut splitter = LineSplitter::default();
     let mut ours = Vec::new();
     let mut encode = |m: &Message<'_>| {
-        encode_entry(&mut ours, m);
+        encode_entry(&mut ours, m, b"");
         Ok::<(), ()>(())
     };
     // Feed the script's output split where Docker's copier saw it, with Docker's times.
@@ -101,7 +101,7 @@ fn local_output_matches_docker_framing_and_fields() {
                 last: m.last,
             }),
         };
-        encode_record(&mut ours, &docker_message);
+        encode_record(&mut ours, &docker_message, &[]);
         assert_eq!(ours, record);
 
         // Our splitter cuts the raw output into the same messages.

@@ -1,12 +1,15 @@
 //! Docker's `json-file` driver: one JSON object per line,
-//! `{"log":"hi\n","stream":"stdout","time":"2026-11-23T10:00:00.123456789Z"}`, encoded
-//! byte for byte as moby's `jsonlog.JSONLogs.MarshalJSONBuf` does.
+//! `{"log":"hi\n","stream":"stdout","time":"2026-11-23T10:00:00.123456789Z"}`, with
+//! `"attrs":{…}` before `time` when the container has extra attributes, encoded byte for
+//! byte as moby's `jsonlog.JSONLogs.MarshalJSONBuf` does.
 
 use std::io;
 use std::path::Path;
 use std::time::SystemTime;
 
 use serde::Deserialize;
+
+use crate::LogAttrs;
 
 use crate::lines::{LineSplitter, Message};
 use crate::rotate::RotatingFile;
@@ -19,6 +22,9 @@ pub struct JsonFileWriter {
     file: RotatingFile,
     lines: LineSplitter,
     buf: Vec<u8>,
+    /// The `attrs` object written with every line (Go's `json.Marshal` of the map), or
+    /// empty for none.
+    attrs: Vec<u8>,
 }
 
 impl JsonFileWriter {
@@ -28,51 +34,104 @@ impl JsonFileWriter {
             file: RotatingFile::open(path, opts)?,
             lines: LineSplitter::default(),
             buf: Vec::with_capacity(256),
+            attrs: Vec::new(),
         })
+    }
+
+    /// Stores `attrs` with every line from now on (none when empty), as moby's json-file
+    /// logger does with the container's extra attributes.
+    pub fn with_attrs(mut self, attrs: &LogAttrs) -> Self {
+        self.attrs = encode_attrs(attrs);
+        self
     }
 
     /// Logs a chunk of raw output received at `time`; complete lines are written at once,
     /// the rest is kept until its newline arrives or 16 KiB accumulate.
     pub fn write(&mut self, stream: Stream, chunk: &[u8], time: SystemTime) -> io::Result<()> {
-        let (file, buf) = (&mut self.file, &mut self.buf);
-        self.lines
-            .write(stream, chunk, time, |msg| write_message(file, buf, msg))
+        let (file, buf, attrs) = (&mut self.file, &mut self.buf, &self.attrs);
+        self.lines.write(stream, chunk, time, |msg| {
+            write_message(file, buf, msg, attrs)
+        })
     }
 
     /// Writes out lines still waiting for their newline, as Docker does when the
     /// container's output ends.
     pub fn flush_partial(&mut self) -> io::Result<()> {
-        let (file, buf) = (&mut self.file, &mut self.buf);
-        self.lines
-            .flush(SystemTime::now(), |msg| write_message(file, buf, msg))
+        let (file, buf, attrs) = (&mut self.file, &mut self.buf, &self.attrs);
+        self.lines.flush(SystemTime::now(), |msg| {
+            write_message(file, buf, msg, attrs)
+        })
     }
 }
 
-fn write_message(file: &mut RotatingFile, buf: &mut Vec<u8>, msg: &Message<'_>) -> io::Result<()> {
+fn write_message(
+    file: &mut RotatingFile,
+    buf: &mut Vec<u8>,
+    msg: &Message<'_>,
+    attrs: &[u8],
+) -> io::Result<()> {
     buf.clear();
-    encode_entry(buf, msg);
+    encode_entry(buf, msg, attrs);
     file.write_entry(buf)
 }
 
-/// Appends one log line (with its trailing `\n`) to `out`.
-pub(crate) fn encode_entry(out: &mut Vec<u8>, msg: &Message<'_>) {
+/// Go's `json.Marshal` of a `map[string]string`: keys sorted, strings escaped as
+/// `encoding/json` does (HTML-safe). Empty for no attributes (moby omits the field).
+fn encode_attrs(attrs: &LogAttrs) -> Vec<u8> {
+    if attrs.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![b'{'];
+    for (i, (k, v)) in attrs.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'"');
+        escape_into(&mut out, k.as_bytes(), Escaping::EncodingJson);
+        out.extend_from_slice(b"\":\"");
+        escape_into(&mut out, v.as_bytes(), Escaping::EncodingJson);
+        out.push(b'"');
+    }
+    out.push(b'}');
+    out
+}
+
+/// Appends one log line (with its trailing `\n`) to `out`; `attrs` is the encoded
+/// attributes object, or empty.
+pub(crate) fn encode_entry(out: &mut Vec<u8>, msg: &Message<'_>, attrs: &[u8]) {
     out.extend_from_slice(b"{\"log\":\"");
-    escape_into(out, msg.line);
+    escape_into(out, msg.line, Escaping::Ffjson);
     if msg.ends_line() {
         out.extend_from_slice(b"\\n");
     }
     out.extend_from_slice(b"\",\"stream\":\"");
     out.extend_from_slice(msg.stream.as_str().as_bytes());
-    out.extend_from_slice(b"\",\"time\":\"");
+    if !attrs.is_empty() {
+        out.extend_from_slice(b"\",\"attrs\":");
+        out.extend_from_slice(attrs);
+        out.extend_from_slice(b",\"time\":\"");
+    } else {
+        out.extend_from_slice(b"\",\"time\":\"");
+    }
     let mut time = String::with_capacity(30);
     write_rfc3339_nano(&mut time, msg.time);
     out.extend_from_slice(time.as_bytes());
     out.extend_from_slice(b"\"}\n");
 }
 
-/// moby's `ffjsonWriteJSONBytesAsString` (without the quotes): Go's HTML-safe JSON
-/// escaping, `\ufffd` for each invalid UTF-8 byte.
-fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
+/// Which of Go's two JSON string encoders to match.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Escaping {
+    /// moby's `ffjsonWriteJSONBytesAsString` (the `log` field): `\uXXXX` for every
+    /// control character but `\n` and `\r`.
+    Ffjson,
+    /// `encoding/json` (the `attrs` object): `\b`, `\f` and `\t` short forms too.
+    EncodingJson,
+}
+
+/// Go's HTML-safe JSON string escaping (without the quotes), `\ufffd` for each invalid
+/// UTF-8 byte.
+fn escape_into(out: &mut Vec<u8>, s: &[u8], escaping: Escaping) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut start = 0;
     let mut i = 0;
@@ -88,6 +147,9 @@ fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
                 b'\\' | b'"' => out.extend_from_slice(&[b'\\', b]),
                 b'\n' => out.extend_from_slice(b"\\n"),
                 b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' if escaping == Escaping::EncodingJson => out.extend_from_slice(b"\\t"),
+                0x08 if escaping == Escaping::EncodingJson => out.extend_from_slice(b"\\b"),
+                0x0c if escaping == Escaping::EncodingJson => out.extend_from_slice(b"\\f"),
                 _ => out.extend_from_slice(&[
                     b'\\',
                     b'u',
@@ -144,6 +206,8 @@ struct JsonLogLine {
     #[serde(default)]
     stream: String,
     time: String,
+    #[serde(default)]
+    attrs: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Decodes one stored line (without its `\n`).
@@ -155,11 +219,21 @@ pub(crate) fn decode_line(line: &[u8]) -> io::Result<LogEntry> {
     let stream = Stream::from_name(&parsed.stream)
         .ok_or_else(|| invalid(format!("bad stream {:?} in json log", parsed.stream)))?;
     let partial = !parsed.log.ends_with('\n');
+    let attrs = parsed
+        .attrs
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => (k, s),
+            other => (k, other.to_string()),
+        })
+        .collect();
     Ok(LogEntry {
         stream,
         time,
         line: parsed.log.into_bytes(),
         partial,
+        attrs,
     })
 }
 
@@ -200,7 +274,7 @@ mod tests {
             time: SystemTime::UNIX_EPOCH + Duration::new(1_795_428_000, 123_456_789),
             partial,
         };
-        encode_entry(&mut out, &msg);
+        encode_entry(&mut out, &msg, b"");
         String::from_utf8(out).unwrap()
     }
 
@@ -221,11 +295,43 @@ mod tests {
     #[test]
     fn escapes_as_go_encoding_json_html_safe() {
         let mut out = Vec::new();
-        escape_into(&mut out, b"<a href=\"x\">&</a>\\\t\r\x01\x7f\xe2\x80\xa8\xe2\x80\xa9\xff\xc3\xa9\xf0\x9f\x90\xb3\xe2\x80");
+        escape_into(&mut out, b"<a href=\"x\">&</a>\\\t\r\x01\x7f\xe2\x80\xa8\xe2\x80\xa9\xff\xc3\xa9\xf0\x9f\x90\xb3\xe2\x80", Escaping::Ffjson);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "\\u003ca href=\\\"x\\\"\\u003e\\u0026\\u003c/a\\u003e\\\\\\u0009\\r\\u0001\x7f\\u2028\\u2029\\ufffd\u{e9}\u{1f433}\\ufffd\\ufffd"
         );
+    }
+
+    #[test]
+    fn attrs_go_between_stream_and_time_as_go_marshals_a_map() {
+        let attrs: LogAttrs = [("a", "1"), ("FOO", "bar"), ("t", "x\ty<\u{8}")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let mut out = Vec::new();
+        let msg = Message {
+            stream: Stream::Stderr,
+            line: b"hello",
+            time: SystemTime::UNIX_EPOCH + Duration::new(1_795_428_000, 5),
+            partial: None,
+        };
+        encode_entry(&mut out, &msg, &encode_attrs(&attrs));
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "{\"log\":\"hello\\n\",\"stream\":\"stderr\",\"attrs\":{\"FOO\":\"bar\",\"a\":\"1\",\"t\":\"x\\ty\\u003c\\b\"},\"time\":\"2026-11-23T10:00:00.000000005Z\"}\n"
+        );
+        let entry = decode_line(text.trim_end().as_bytes()).unwrap();
+        assert_eq!(
+            entry.attrs,
+            vec![
+                ("FOO".to_owned(), "bar".to_owned()),
+                ("a".to_owned(), "1".to_owned()),
+                ("t".to_owned(), "x\ty<\u{8}".to_owned()),
+            ]
+        );
+        assert_eq!(decode_time(text.trim_end().as_bytes()).unwrap(), entry.time);
+        assert!(encode_attrs(&LogAttrs::new()).is_empty());
     }
 
     #[test]

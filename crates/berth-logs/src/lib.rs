@@ -137,4 +137,11 @@ pub struct LogEntry {
     pub line: Vec<u8>,
     /// True when this entry does not end a line (more pieces may follow).
     pub partial: bool,
+    /// The extra attributes stored with the entry (`--log-opt labels/env/tag…`), in
+    /// stored order.
+    pub attrs: Vec<(String, String)>,
 }
+
+/// Extra attributes a writer stores with every entry, by key (moby's
+/// `Info.ExtraAttributes` plus `tag`).
+pub type LogAttrs = std::collections::BTreeMap<String, String>;

@@ -10,7 +10,7 @@ use prost::Message as _;
 
 use crate::lines::{LineSplitter, Message};
 use crate::rotate::RotatingFile;
-use crate::{LogEntry, RotateOptions, Stream};
+use crate::{LogAttrs, LogEntry, RotateOptions, Stream};
 
 /// Bytes of each length field around a record.
 pub(crate) const FRAME_LEN: usize = 4;
@@ -57,6 +57,8 @@ pub struct LocalWriter {
     file: RotatingFile,
     lines: LineSplitter,
     buf: Vec<u8>,
+    /// Stored with every record, sorted by key then value as moby sorts them.
+    attrs: Vec<LogAttr>,
 }
 
 impl LocalWriter {
@@ -66,27 +68,47 @@ impl LocalWriter {
             file: RotatingFile::open(path, opts)?,
             lines: LineSplitter::default(),
             buf: Vec::with_capacity(256),
+            attrs: Vec::new(),
         })
+    }
+
+    /// Stores `attrs` with every record from now on (see [`crate::JsonFileWriter::with_attrs`]).
+    pub fn with_attrs(mut self, attrs: &LogAttrs) -> Self {
+        self.attrs = attrs
+            .iter()
+            .map(|(key, value)| LogAttr {
+                key: key.clone(),
+                value: value.clone(),
+            })
+            .collect();
+        self
     }
 
     /// Logs a chunk of raw output received at `time` (see [`crate::JsonFileWriter::write`]).
     pub fn write(&mut self, stream: Stream, chunk: &[u8], time: SystemTime) -> io::Result<()> {
-        let (file, buf) = (&mut self.file, &mut self.buf);
-        self.lines
-            .write(stream, chunk, time, |msg| write_message(file, buf, msg))
+        let (file, buf, attrs) = (&mut self.file, &mut self.buf, &self.attrs);
+        self.lines.write(stream, chunk, time, |msg| {
+            write_message(file, buf, msg, attrs)
+        })
     }
 
     /// Writes out lines still waiting for their newline.
     pub fn flush_partial(&mut self) -> io::Result<()> {
-        let (file, buf) = (&mut self.file, &mut self.buf);
-        self.lines
-            .flush(SystemTime::now(), |msg| write_message(file, buf, msg))
+        let (file, buf, attrs) = (&mut self.file, &mut self.buf, &self.attrs);
+        self.lines.flush(SystemTime::now(), |msg| {
+            write_message(file, buf, msg, attrs)
+        })
     }
 }
 
-fn write_message(file: &mut RotatingFile, buf: &mut Vec<u8>, msg: &Message<'_>) -> io::Result<()> {
+fn write_message(
+    file: &mut RotatingFile,
+    buf: &mut Vec<u8>,
+    msg: &Message<'_>,
+    attrs: &[LogAttr],
+) -> io::Result<()> {
     buf.clear();
-    encode_record(buf, msg);
+    encode_record(buf, msg, attrs);
     file.write_entry(buf)
 }
 
@@ -98,7 +120,7 @@ fn unix_nanos(time: SystemTime) -> i64 {
 }
 
 /// Appends one framed record to `out`.
-pub(crate) fn encode_record(out: &mut Vec<u8>, msg: &Message<'_>) {
+pub(crate) fn encode_record(out: &mut Vec<u8>, msg: &Message<'_>, attrs: &[LogAttr]) {
     let proto = LogEntryProto {
         source: msg.stream.as_str().to_string(),
         time_nano: unix_nanos(msg.time),
@@ -109,7 +131,7 @@ pub(crate) fn encode_record(out: &mut Vec<u8>, msg: &Message<'_>) {
             id: p.id.to_string(),
             ordinal: i32::try_from(p.ordinal).unwrap_or(i32::MAX),
         }),
-        attrs: Vec::new(),
+        attrs: attrs.to_vec(),
     };
     let len = proto.encoded_len();
     let frame = u32::try_from(len).unwrap_or(u32::MAX).to_be_bytes();
@@ -147,6 +169,7 @@ pub(crate) fn decode_body(body: &[u8]) -> io::Result<LogEntry> {
         time,
         line,
         partial: !ends_line,
+        attrs: proto.attrs.into_iter().map(|a| (a.key, a.value)).collect(),
     })
 }
 
@@ -172,8 +195,40 @@ mod tests {
                 time: SystemTime::UNIX_EPOCH + Duration::new(1_795_428_000, 123_456_789),
                 partial,
             },
+            &[],
         );
         out
+    }
+
+    #[test]
+    fn attrs_are_stored_in_every_record_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.log");
+        let attrs: LogAttrs = [
+            ("b".to_owned(), "2".to_owned()),
+            ("A".to_owned(), "1".to_owned()),
+        ]
+        .into_iter()
+        .collect();
+        let mut w = LocalWriter::open(&path, RotateOptions::default())
+            .unwrap()
+            .with_attrs(&attrs);
+        w.write(Stream::Stdout, b"one\ntwo\n", SystemTime::now())
+            .unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let first = frame_len(&bytes);
+        let entry = decode_body(&bytes[FRAME_LEN..FRAME_LEN + first]).unwrap();
+        let expected = vec![
+            ("A".to_owned(), "1".to_owned()),
+            ("b".to_owned(), "2".to_owned()),
+        ];
+        assert_eq!(entry.attrs, expected);
+        let second = &bytes[first + 2 * FRAME_LEN..];
+        let entry = decode_body(&second[FRAME_LEN..FRAME_LEN + frame_len(second)]).unwrap();
+        assert_eq!(
+            (entry.line.as_slice(), entry.attrs),
+            (&b"two\n"[..], expected)
+        );
     }
 
     #[test]

@@ -69,6 +69,14 @@ pub fn netns_create(path: &Path) -> Result<(), NetError> {
     Ok(())
 }
 
+/// Sets `lo` up inside the namespace kept at `path`.
+pub(crate) fn loopback_up(path: &Path) -> Result<(), NetError> {
+    netns_run(path, loopback_up_here)?.map_err(|e| match e {
+        NetError::Netlink { source, .. } => ns_err(path, "set loopback up", source),
+        other => other,
+    })
+}
+
 /// Sets `lo` up in the namespace of the current thread (which has no tokio runtime).
 fn loopback_up_here() -> Result<(), NetError> {
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -21,7 +21,7 @@ pub mod stat;
 pub mod unpack;
 pub mod view;
 
-pub use pack::{archive_path, archive_path_named, Packer};
+pub use pack::{archive_path, archive_path_mapped, archive_path_named, Packer};
 pub use root::{is_missing, Root};
 pub use stat::{go_file_mode, stat_path, PathStat};
 pub use unpack::{unpack, UnpackError, UnpackOptions};

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 
+use berth_core::IdMapping;
 use rustix::fs::{fstat, openat, readlinkat, statat, AtFlags, Dir, FileType, Mode, OFlags, Stat};
 use tar::{EntryType, Header};
 
@@ -23,6 +24,18 @@ pub fn archive_path<W: Write>(root: &Root, abs_path: &[u8], out: W) -> io::Resul
     archive_path_named(root, abs_path, path::base(abs_path), out)
 }
 
+/// [`archive_path`] with owners written as the container sees them under `ids`
+/// (`--userns-remap`).
+pub fn archive_path_mapped<W: Write>(
+    root: &Root,
+    abs_path: &[u8],
+    ids: &IdMapping,
+    out: W,
+) -> io::Result<W> {
+    let packer = Packer::new(out).with_id_mapping(ids.clone());
+    archive_into(root, abs_path, path::base(abs_path), packer)
+}
+
 /// [`archive_path`] with the first element of every entry named `base` instead of the
 /// path's own base name (`/` meaning entries start with `/`).
 pub fn archive_path_named<W: Write>(
@@ -31,8 +44,16 @@ pub fn archive_path_named<W: Write>(
     base: &[u8],
     out: W,
 ) -> io::Result<W> {
+    archive_into(root, abs_path, base, Packer::new(out))
+}
+
+fn archive_into<W: Write>(
+    root: &Root,
+    abs_path: &[u8],
+    base: &[u8],
+    mut packer: Packer<W>,
+) -> io::Result<W> {
     let st = root.lstat(abs_path)?;
-    let mut packer = Packer::new(out);
     if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
         // A trailing `/` or `/.` made lstat follow a final symlink, and opening it the same
         // way follows it too; without them, the directory itself (O_NOFOLLOW).
@@ -54,6 +75,7 @@ pub fn archive_path_named<W: Write>(
 pub struct Packer<W: Write> {
     tar: tar::Builder<W>,
     links: HashMap<(u64, u64), Vec<u8>>,
+    ids: IdMapping,
 }
 
 impl<W: Write> Packer<W> {
@@ -61,7 +83,15 @@ impl<W: Write> Packer<W> {
         Self {
             tar: tar::Builder::new(out),
             links: HashMap::new(),
+            ids: IdMapping::default(),
         }
+    }
+
+    /// Writes owners as a process in a user namespace with these mappings sees them
+    /// (`--userns-remap`): host IDs shifted back, an unmapped one as the overflow ID.
+    pub fn with_id_mapping(mut self, ids: IdMapping) -> Self {
+        self.ids = ids;
+        self
     }
 
     /// Ends the archive and returns the writer.
@@ -201,6 +231,13 @@ impl<W: Write> Packer<W> {
         }
         if !pax.is_empty() {
             self.tar.append_pax_extensions(pax)?;
+        }
+        if !self.ids.is_empty() {
+            let uid = h.uid()? as u32;
+            let gid = h.gid()? as u32;
+            let (uid, gid) = self.ids.to_container_or_overflow(uid, gid);
+            h.set_uid(u64::from(uid));
+            h.set_gid(u64::from(gid));
         }
         h.set_cksum();
         self.tar.append(&h, data)
@@ -378,6 +415,53 @@ mod tests {
             }
         }
         assert!(found);
+    }
+
+    #[test]
+    fn remapped_owners_are_written_as_the_container_sees_them() {
+        use std::os::unix::fs::chown;
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        std::fs::create_dir(r.join("d")).unwrap();
+        std::fs::write(r.join("d/mine"), b"m").unwrap();
+        std::fs::write(r.join("d/host"), b"h").unwrap();
+        chown(r.join("d"), Some(500_000), Some(500_000)).unwrap();
+        chown(r.join("d/mine"), Some(500_033), Some(500_044)).unwrap();
+        chown(r.join("d/host"), Some(0), Some(0)).unwrap();
+        let range = vec![berth_core::IdMap {
+            container_id: 0,
+            host_id: 500_000,
+            size: 65536,
+        }];
+        let ids = IdMapping {
+            uids: range.clone(),
+            gids: range,
+        };
+        let data = archive_path_mapped(
+            &Root::open(r).unwrap(),
+            &path::container_path("/d"),
+            &ids,
+            Vec::new(),
+        )
+        .unwrap();
+        let mut owners = Vec::new();
+        for e in tar::Archive::new(&data[..]).entries().unwrap() {
+            let e = e.unwrap();
+            owners.push((
+                String::from_utf8_lossy(&e.path_bytes()).into_owned(),
+                e.header().uid().unwrap(),
+                e.header().gid().unwrap(),
+            ));
+        }
+        let overflow = u64::from(berth_core::OVERFLOW_ID);
+        assert_eq!(
+            owners,
+            [
+                ("d/".to_owned(), 0, 0),
+                ("d/host".to_owned(), overflow, overflow),
+                ("d/mine".to_owned(), 33, 44),
+            ]
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
+use berth_core::IdMapping;
 use rustix::fs::{
     chownat, fchmod, fchown, futimens, linkat, mkdirat, mknodat, openat, symlinkat, unlinkat,
     utimensat, AtFlags, FileType, Gid, Mode, OFlags, Timespec, Timestamps, Uid, XattrFlags,
@@ -32,6 +33,10 @@ pub struct UnpackOptions {
     pub owner: Option<(u32, u32)>,
     /// Leave ownership alone (the CLI extracting as whoever runs it: go-archive `NoLchown`).
     pub no_chown: bool,
+    /// The archive's owners are container IDs: shift them to host IDs with this mapping
+    /// (`--userns-remap`, go-archive's `IDMap`); implied parent directories belong to the
+    /// mapping's root. An owner outside the mapping fails the entry.
+    pub ids: IdMapping,
     /// Renames applied in order to every entry name (and hard-link target) before anything
     /// else: the first occurrence of `.0` becomes `.1` (moby's `RebaseArchiveEntries`).
     pub rebase: Vec<(Vec<u8>, Vec<u8>)>,
@@ -49,6 +54,8 @@ pub enum UnpackError {
     NonDirWithDir(String, String),
     #[error("unhandled tar header type {0}")]
     UnknownType(u8),
+    #[error(transparent)]
+    IdMap(#[from] berth_core::IdMapError),
     #[error("{op} {name}: {source}")]
     Io {
         op: &'static str,
@@ -113,6 +120,15 @@ pub fn unpack(dest: &Root, archive: impl Read, opts: &UnpackOptions) -> Result<(
     Ok(())
 }
 
+/// The owner of parent directories the archive implies but does not hold.
+fn implied_owner(opts: &UnpackOptions) -> Option<(u32, u32)> {
+    match opts.owner {
+        Some(o) => Some(o),
+        None if !opts.ids.is_empty() && !opts.no_chown => Some(opts.ids.root_pair()),
+        None => None,
+    }
+}
+
 fn rebased(raw: &[u8], opts: &UnpackOptions) -> Vec<u8> {
     opts.rebase.iter().fold(raw.to_vec(), |name, (old, new)| {
         path::replace_first(&name, old, new)
@@ -141,11 +157,11 @@ fn create<R: Read>(
     let mtime = number("mtime", h.mtime()) as i64;
     let owner = if opts.no_chown {
         None
+    } else if let Some(forced) = opts.owner {
+        Some(forced)
     } else {
-        Some(
-            opts.owner
-                .unwrap_or((number("uid", h.uid()) as u32, number("gid", h.gid()) as u32)),
-        )
+        let (uid, gid) = (number("uid", h.uid()) as u32, number("gid", h.gid()) as u32);
+        Some(opts.ids.to_host(uid, gid)?)
     };
     let xattrs: Vec<(String, Vec<u8>)> = pax
         .iter()
@@ -190,7 +206,7 @@ fn create<R: Read>(
             ctx(
                 "mkdir",
                 &parent_path,
-                dest.mkdir_all(&parent_path, 0o755, opts.owner),
+                dest.mkdir_all(&parent_path, 0o755, implied_owner(opts)),
             )?;
             let flags = OFlags::PATH | OFlags::DIRECTORY;
             ctx("open", &parent_path, dest.open_at(&parent_path, flags))?
@@ -625,5 +641,45 @@ mod tests {
         unpack(&r, &data[..], &opts).unwrap();
         let meta = std::fs::metadata(root.path().join("dst/f")).unwrap();
         assert_eq!((meta.uid(), meta.gid()), (42, 43));
+    }
+
+    #[test]
+    fn remapped_owners_are_shifted_and_an_unmapped_one_refused() {
+        let (_host, root) = sandbox();
+        let r = Root::open(root.path()).unwrap();
+        let range = vec![berth_core::IdMap {
+            container_id: 0,
+            host_id: 400_000,
+            size: 65536,
+        }];
+        let opts = UnpackOptions {
+            ids: IdMapping {
+                uids: range.clone(),
+                gids: range,
+            },
+            ..Default::default()
+        };
+        // `implied/` is not in the archive: it is made for the remapped root.
+        let data = tar_of(&[("implied/f", EntryType::Regular, b"x", "")]);
+        unpack(&r, &data[..], &opts).unwrap();
+        let meta = std::fs::metadata(root.path().join("implied/f")).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (401_234, 405_678));
+        let dir = std::fs::metadata(root.path().join("implied")).unwrap();
+        assert_eq!((dir.uid(), dir.gid()), (400_000, 400_000));
+
+        let mut far = tar::Header::new_gnu();
+        far.set_path("far").unwrap();
+        far.set_size(0);
+        far.set_mode(0o644);
+        far.set_uid(70_000);
+        far.set_cksum();
+        let mut b = tar::Builder::new(Vec::new());
+        b.append(&far, &b""[..]).unwrap();
+        let err = unpack(&r, &b.into_inner().unwrap()[..], &opts).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "container ID 70000 cannot be mapped to a host ID"
+        );
+        assert!(!root.path().join("far").exists());
     }
 }

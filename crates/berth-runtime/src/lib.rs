@@ -10,10 +10,12 @@ pub mod defaults;
 mod devices;
 pub mod rlimit;
 pub mod seccomp;
+pub mod seccomp_bpf;
 mod spec;
 pub mod stats;
 pub mod top;
 
 pub use spec::{
-    build_spec, ContainerSpec, Device, NamespaceMode, Resources, SeccompMode, SpecError, Ulimit,
+    all_grantable_capabilities, build_spec, ContainerSpec, DevShm, Device, NamespaceMode,
+    Resources, SeccompMode, SpecError, Ulimit, UserNamespace,
 };

@@ -22,6 +22,29 @@ pub enum NamespaceMode {
     Join(PathBuf),
 }
 
+/// What a container gets at `/dev/shm` (Docker's IPC modes decide it).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum DevShm {
+    /// A tmpfs of its own, `shm_size` bytes (`private` IPC).
+    #[default]
+    Tmpfs,
+    /// A host directory bound in read-write: the tmpfs the daemon mounted for a
+    /// `shareable` container (or its donor's, for `container:X`), or the host's /dev/shm.
+    Bind(PathBuf),
+    /// No /dev/shm mount at all (`none` IPC).
+    None,
+}
+
+/// The user namespace of a container under `--userns-remap`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserNamespace {
+    /// Join this namespace (one made with its network namespace, or another container's);
+    /// `None` makes a new one with `mapping`.
+    pub join: Option<PathBuf>,
+    /// The UID and GID mappings (written to the spec only for a new namespace).
+    pub mapping: berth_core::IdMapping,
+}
+
 /// Which seccomp filter a container runs under (`--security-opt seccomp=…`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum SeccompMode {
@@ -88,12 +111,19 @@ pub struct ContainerSpec {
     pub ipc: NamespaceMode,
     pub pid: NamespaceMode,
     pub uts: NamespaceMode,
+    /// A cgroup namespace of the container's own (`--cgroupns=private`, Docker's default on
+    /// cgroup v2), so it sees its cgroup as `/`; false: the host's.
+    pub cgroup_namespace: bool,
+    /// The /dev/shm mount; a mount in `mounts` at /dev/shm replaces it.
+    pub dev_shm: DevShm,
     /// Extra mounts (volumes, binds, /etc/hosts, …) as OCI mount objects.
     pub mounts: Vec<Value>,
     /// `--device` mappings (host devices made inside the container and allowed).
     pub devices: Vec<Device>,
     /// `rshared`/`rslave` when a bind asks for shared or slave propagation (Docker's rule).
     pub rootfs_propagation: Option<String>,
+    /// `None`: the host's user namespace (no remapping, or `--userns=host`).
+    pub user_namespace: Option<UserNamespace>,
 }
 
 /// A `--device PATH_ON_HOST[:PATH_IN_CONTAINER[:PERMISSIONS]]`.
@@ -149,6 +179,11 @@ fn grantable(caps: impl Iterator<Item = String>) -> Vec<String> {
             .is_none_or(|bit| own & (1u64 << bit) != 0)
     })
     .collect()
+}
+
+/// Every capability the daemon can grant: what a privileged container or exec gets.
+pub fn all_grantable_capabilities() -> Vec<String> {
+    grantable(defaults::ALL_CAPABILITIES.iter().map(|c| c.to_string()))
 }
 
 /// `chown` → `CAP_CHOWN`, as docker accepts either spelling in any case.
@@ -247,6 +282,11 @@ fn rlimits(c: &ContainerSpec) -> Result<Vec<Value>, SpecError> {
 
 fn namespaces(c: &ContainerSpec) -> Vec<Value> {
     let mut out = vec![json!({"type": "mount"})];
+    match c.user_namespace.as_ref().map(|u| &u.join) {
+        Some(Some(path)) => out.push(json!({"type": "user", "path": path})),
+        Some(None) => out.push(json!({"type": "user"})),
+        None => {}
+    }
     for (typ, mode) in [
         ("network", &c.network),
         ("ipc", &c.ipc),
@@ -258,6 +298,9 @@ fn namespaces(c: &ContainerSpec) -> Vec<Value> {
             NamespaceMode::Join(path) => out.push(json!({"type": typ, "path": path})),
             NamespaceMode::Host => {}
         }
+    }
+    if c.cgroup_namespace {
+        out.push(json!({"type": "cgroup"}));
     }
     out
 }
@@ -277,8 +320,10 @@ fn default_mounts(c: &ContainerSpec) -> Vec<Value> {
         json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["ro", "nosuid", "noexec", "nodev"]}),
         json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]}),
     ];
-    if c.ipc != NamespaceMode::Host {
-        mounts.push(json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", format!("size={shm}")]}));
+    match &c.dev_shm {
+        DevShm::Tmpfs => mounts.push(json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", format!("size={shm}")]})),
+        DevShm::Bind(source) => mounts.push(json!({"destination": "/dev/shm", "type": "bind", "source": source, "options": ["rbind", "rprivate"]})),
+        DevShm::None => {}
     }
     mounts
 }
@@ -355,6 +400,12 @@ fn resources(r: &Resources, extra_devices: &[Value], privileged: bool) -> Value 
     out
 }
 
+fn id_mappings(maps: &[berth_core::IdMap]) -> Value {
+    maps.iter()
+        .map(|m| json!({"containerID": m.container_id, "hostID": m.host_id, "size": m.size}))
+        .collect()
+}
+
 /// The OCI spec for `c`, with Docker's defaults.
 pub fn build_spec(c: &ContainerSpec) -> Result<Spec, SpecError> {
     let caps = capabilities(c)?;
@@ -399,6 +450,10 @@ pub fn build_spec(c: &ContainerSpec) -> Result<Spec, SpecError> {
     });
     if let Some(p) = &c.rootfs_propagation {
         linux["rootfsPropagation"] = json!(p);
+    }
+    if let Some(userns) = c.user_namespace.as_ref().filter(|u| u.join.is_none()) {
+        linux["uidMappings"] = id_mappings(&userns.mapping.uids);
+        linux["gidMappings"] = id_mappings(&userns.mapping.gids);
     }
     if !c.privileged {
         linux["maskedPaths"] = json!(defaults::MASKED_PATHS);
@@ -562,6 +617,34 @@ mod tests {
         assert_eq!(r.pids().as_ref().unwrap().limit(), 20);
     }
 
+    fn dev_shm_mount(c: &ContainerSpec) -> Option<oci_spec::runtime::Mount> {
+        build_spec(c)
+            .unwrap()
+            .mounts()
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|m| m.destination().to_str() == Some("/dev/shm"))
+            .cloned()
+    }
+
+    #[test]
+    fn dev_shm_is_a_tmpfs_a_bind_or_absent() {
+        let mut c = base();
+        c.shm_size = Some(1 << 20);
+        let tmpfs = dev_shm_mount(&c).unwrap();
+        assert_eq!(tmpfs.typ().as_deref(), Some("tmpfs"));
+        let options = tmpfs.options().clone().unwrap();
+        assert!(options.contains(&"size=1048576".to_owned()));
+        let shm = std::path::Path::new("/var/lib/berth/containers/x/mounts/shm");
+        c.dev_shm = DevShm::Bind(shm.into());
+        let bind = dev_shm_mount(&c).unwrap();
+        assert_eq!(bind.typ().as_deref(), Some("bind"));
+        assert_eq!(bind.source().as_deref(), Some(shm));
+        c.dev_shm = DevShm::None;
+        assert!(dev_shm_mount(&c).is_none());
+    }
+
     #[test]
     fn host_and_joined_namespaces() {
         let mut c = base();
@@ -584,6 +667,76 @@ mod tests {
             ipc.path().as_ref().unwrap().to_str(),
             Some("/proc/1/ns/ipc")
         );
+    }
+}
+
+#[cfg(test)]
+mod user_namespace_tests {
+    use super::*;
+
+    fn remapped(join: Option<PathBuf>) -> ContainerSpec {
+        let range = vec![berth_core::IdMap {
+            container_id: 0,
+            host_id: 100_000,
+            size: 65536,
+        }];
+        ContainerSpec {
+            rootfs: "/r".into(),
+            user_namespace: Some(UserNamespace {
+                join,
+                mapping: berth_core::IdMapping {
+                    uids: range.clone(),
+                    gids: range,
+                },
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_new_user_namespace_carries_the_mappings_and_a_joined_one_only_its_path() {
+        let spec = build_spec(&remapped(None)).unwrap();
+        let linux = spec.linux().as_ref().unwrap();
+        let user = linux
+            .namespaces()
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|n| format!("{:?}", n.typ()) == "User")
+            .unwrap();
+        assert!(user.path().is_none());
+        let uids = linux.uid_mappings().as_ref().unwrap();
+        assert_eq!(
+            (uids[0].container_id(), uids[0].host_id(), uids[0].size()),
+            (0, 100_000, 65536)
+        );
+        assert_eq!(linux.gid_mappings().as_ref().unwrap().len(), 1);
+
+        let spec = build_spec(&remapped(Some("/run/x/userns".into()))).unwrap();
+        let linux = spec.linux().as_ref().unwrap();
+        let user = linux
+            .namespaces()
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|n| format!("{:?}", n.typ()) == "User")
+            .unwrap();
+        assert_eq!(
+            user.path().as_ref().unwrap().to_str(),
+            Some("/run/x/userns")
+        );
+        assert!(linux.uid_mappings().is_none());
+
+        let host = build_spec(&ContainerSpec::default()).unwrap();
+        assert!(!host
+            .linux()
+            .as_ref()
+            .unwrap()
+            .namespaces()
+            .as_ref()
+            .unwrap()
+            .iter()
+            .any(|n| format!("{:?}", n.typ()) == "User"));
     }
 }
 

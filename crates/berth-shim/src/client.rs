@@ -288,6 +288,7 @@ mod tests {
             stdin_once: false,
             console_size: None,
             log: None,
+            seccomp_program: None,
         };
         // `false` stands in for the berth binary: it fails without a word.
         let err = ShimClient::spawn(Path::new("/bin/false"), dir.path(), &cfg)

@@ -20,6 +20,10 @@ pub struct ShimConfig {
     pub console_size: Option<[u16; 2]>,
     /// Where the output goes; only for containers; `None` is the "none" driver.
     pub log: Option<LogTarget>,
+    /// The seccomp program (BPF, compiled by the engine) the process gets just before it
+    /// runs; `None` when the spec has no filter or libcontainer installs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seccomp_program: Option<PathBuf>,
 }
 
 /// What the shim runs.
@@ -44,6 +48,9 @@ pub struct LogTarget {
     pub path: PathBuf,
     pub max_size: Option<u64>,
     pub max_file: u32,
+    /// Extra attributes stored with every entry (`--log-opt labels=…,env=…,tag=…`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub attrs: std::collections::BTreeMap<String, String>,
 }
 
 /// How the process ended, as the daemon reports it (`State.ExitCode`, `OOMKilled`, …).
@@ -79,7 +86,9 @@ mod tests {
                 path: "/var/lib/berth/containers/abc/abc-json.log".into(),
                 max_size: Some(1 << 20),
                 max_file: 3,
+                attrs: [("a".to_owned(), "1".to_owned())].into_iter().collect(),
             }),
+            seccomp_program: Some("/run/berth/containers/c1/bundle/seccomp.bpf".into()),
         }
     }
 

@@ -25,6 +25,7 @@ pub mod protocol;
 mod runtime;
 mod stdio;
 mod sys;
+pub mod userns;
 
 pub use client::{ShimClient, ShimError};
 pub use config::{ExitStatus, LogTarget, ShimConfig, ShimKind};

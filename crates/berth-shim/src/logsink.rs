@@ -21,8 +21,12 @@ impl LogSink {
             max_file: target.max_file,
         };
         match target.driver.as_str() {
-            berth_logs::JSON_FILE => Ok(Self::JsonFile(JsonFileWriter::open(&target.path, opts)?)),
-            berth_logs::LOCAL => Ok(Self::Local(LocalWriter::open(&target.path, opts)?)),
+            berth_logs::JSON_FILE => Ok(Self::JsonFile(
+                JsonFileWriter::open(&target.path, opts)?.with_attrs(&target.attrs),
+            )),
+            berth_logs::LOCAL => Ok(Self::Local(
+                LocalWriter::open(&target.path, opts)?.with_attrs(&target.attrs),
+            )),
             other => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("the shim cannot write logs for driver {other:?}"),

@@ -5,6 +5,7 @@ use std::fs;
 use std::os::fd::AsFd;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::container::{Container, ContainerStatus};
@@ -38,6 +39,7 @@ fn builder(
     runtime_root: &Path,
     ends: ChildEnds,
     console: Option<&Path>,
+    executor: BerthExecutor,
 ) -> Result<ContainerBuilder, String> {
     fs::DirBuilder::new()
         .recursive(true)
@@ -45,7 +47,7 @@ fn builder(
         .create(runtime_root)
         .map_err(|e| format!("creating {}: {e}", runtime_root.display()))?;
     let mut b = ContainerBuilder::new(id.to_owned(), SyscallType::default())
-        .with_executor(BerthExecutor::default())
+        .with_executor(executor)
         .with_root_path(runtime_root)
         .map_err(|e| describe(&e))?
         .with_console_socket(console);
@@ -62,17 +64,22 @@ fn builder(
 }
 
 /// Creates the container: its init is left waiting for [`start`]. The init is a child of
-/// this process.
+/// this process. `seccomp_program` is installed just before the process runs.
 pub fn create(
     id: &str,
     runtime_root: &Path,
     bundle: &Path,
     ends: ChildEnds,
     console: Option<&Path>,
+    seccomp_program: Option<Arc<Vec<u8>>>,
 ) -> Result<Container, String> {
     let state_dir = runtime_root.join(id);
     let existed = state_dir.exists();
-    let result = builder(id, runtime_root, ends, console)?
+    let executor = BerthExecutor {
+        seccomp_program,
+        ..Default::default()
+    };
+    let result = builder(id, runtime_root, ends, console, executor)?
         .as_init(bundle)
         .with_systemd(false)
         .with_detach(true)
@@ -94,7 +101,19 @@ pub fn start(container: &mut Container) -> Result<(), String> {
 
 /// Removes the container's cgroup and libcontainer state (killing what is left in it).
 pub fn delete(container: &mut Container) -> Result<(), String> {
-    container.delete(true).map_err(|e| describe(&e))
+    // libcontainer gives the killed processes ~100 ms to leave the cgroup before it gives
+    // up; a loaded (or emulated) host can need longer, and a failed delete would leak the
+    // cgroup and the state for good (a restart under the same ID would then fail). Its
+    // delete stops before the state is removed, so trying again is safe.
+    let mut result = container.delete(true);
+    for _ in 0..30 {
+        if result.is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        result = container.delete(true);
+    }
+    result.map_err(|e| describe(&e))
 }
 
 /// An exec checked against the running container, ready to start.
@@ -103,6 +122,7 @@ pub struct ExecTarget {
     container_id: String,
     runtime_root: PathBuf,
     process: PathBuf,
+    seccomp_program: Option<Arc<Vec<u8>>>,
 }
 
 /// Checks that the container runs and that the process's executable exists in it, so a
@@ -111,6 +131,7 @@ pub fn prepare_exec(
     runtime_root: &Path,
     container_id: &str,
     process_file: &Path,
+    seccomp_program: Option<Arc<Vec<u8>>>,
 ) -> Result<ExecTarget, String> {
     let container = Container::load(runtime_root.join(container_id))
         .map_err(|_| format!("container {container_id} is not running"))?;
@@ -127,6 +148,7 @@ pub fn prepare_exec(
         container_id: container_id.to_owned(),
         runtime_root: runtime_root.to_owned(),
         process: process_file.to_owned(),
+        seccomp_program,
     })
 }
 
@@ -138,17 +160,22 @@ pub fn start_exec(
     console: Option<&Path>,
     console_size: Option<[u16; 2]>,
 ) -> Result<Pid, String> {
-    let mut b = builder(&target.container_id, &target.runtime_root, ends, console)?;
-    if let (Some(_), Some(size)) = (console, console_size) {
-        b = b.with_executor(BerthExecutor {
-            terminal_size: Some(size),
-        });
-    }
-    b.as_tenant()
-        .with_detach(true)
-        .with_process(Some(&target.process))
-        .build()
-        .map_err(|e| lookup::core_message(&describe(&e)).to_owned())
+    let executor = BerthExecutor {
+        terminal_size: console.and(console_size),
+        seccomp_program: target.seccomp_program.clone(),
+    };
+    builder(
+        &target.container_id,
+        &target.runtime_root,
+        ends,
+        console,
+        executor,
+    )?
+    .as_tenant()
+    .with_detach(true)
+    .with_process(Some(&target.process))
+    .build()
+    .map_err(|e| lookup::core_message(&describe(&e)).to_owned())
 }
 
 /// Looks the executable up as the container's process would (its root, cwd and `PATH`).

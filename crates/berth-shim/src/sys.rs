@@ -118,3 +118,45 @@ pub fn release_free_heap() {
         libc::malloc_trim(0);
     }
 }
+
+/// Installs a seccomp BPF program (an array of `struct sock_filter`, as libseccomp exports
+/// it) on the calling thread, as libseccomp's `seccomp_load` would with no filter flags.
+/// The caller needs CAP_SYS_ADMIN or no_new_privs.
+pub fn load_seccomp_program(program: &[u8]) -> io::Result<()> {
+    if program.is_empty()
+        || !program.len().is_multiple_of(8)
+        || program.len() / 8 > usize::from(u16::MAX)
+    {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("not a BPF program: {} bytes", program.len()),
+        ));
+    }
+    let filters: Vec<libc::sock_filter> = program
+        .chunks_exact(8)
+        .map(|i| libc::sock_filter {
+            code: u16::from_ne_bytes([i[0], i[1]]),
+            jt: i[2],
+            jf: i[3],
+            k: u32::from_ne_bytes([i[4], i[5], i[6], i[7]]),
+        })
+        .collect();
+    let prog = libc::sock_fprog {
+        len: filters.len() as u16,
+        filter: filters.as_ptr().cast_mut(),
+    };
+    // SAFETY: `prog` points at `filters`, which lives until the call returns; the kernel
+    // copies the program and keeps no pointer to it.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0,
+            &prog as *const libc::sock_fprog,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}

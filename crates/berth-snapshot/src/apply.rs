@@ -13,7 +13,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use berth_core::Digest;
+use berth_core::{Digest, IdMapping};
 use nix::sys::stat::{mknod, utimensat, Mode, SFlag, UtimensatFlags};
 use nix::sys::time::TimeSpec;
 use sha2::{Digest as _, Sha256};
@@ -47,12 +47,24 @@ pub struct Applied {
 /// symlink, a hardlink to a missing or outside target, a whiteout of `.`/`..`) refuses the
 /// whole layer with [`Error::UnsafeEntry`]; the caller removes `dest`.
 pub fn apply_layer<R: Read>(layer: R, dest: &Path, mode: WhiteoutMode) -> Result<Applied, Error> {
+    apply_layer_mapped(layer, dest, mode, &IdMapping::default())
+}
+
+/// [`apply_layer`] with every owner shifted to its host ID by `ids` (`--userns-remap`): an
+/// owner outside the mapping refuses the layer, as moby's unpack does.
+pub fn apply_layer_mapped<R: Read>(
+    layer: R,
+    dest: &Path,
+    mode: WhiteoutMode,
+    ids: &IdMapping,
+) -> Result<Applied, Error> {
     let (_, plain) = decompressed(layer).map_err(Error::Archive)?;
     let hashing = HashingReader::new(plain);
     let mut archive = tar::Archive::new(BufReader::with_capacity(READ_BUFFER, hashing));
     let mut state = Unpacker {
         dest,
         mode,
+        ids,
         buf: vec![0; READ_BUFFER],
         dir_times: Vec::new(),
         created: HashSet::new(),
@@ -104,6 +116,7 @@ impl<R: Read> Read for HashingReader<R> {
 struct Unpacker<'a> {
     dest: &'a Path,
     mode: WhiteoutMode,
+    ids: &'a IdMapping,
     buf: Vec<u8>,
     dir_times: Vec<(PathBuf, TimeSpec, TimeSpec)>,
     /// Paths this layer created (Delete mode: an opaque dir keeps only these).
@@ -258,7 +271,8 @@ impl Unpacker<'_> {
         self.clear_for(&path, false)?;
         if self.mode == WhiteoutMode::Overlay {
             mknod(&path, SFlag::S_IFCHR, Mode::empty(), 0).ctx("mknod whiteout", &path)?;
-            std::os::unix::fs::lchown(&path, Some(0), Some(0)).ctx("chown", &path)?;
+            let (uid, gid) = self.ids.root_pair();
+            std::os::unix::fs::lchown(&path, Some(uid), Some(gid)).ctx("chown", &path)?;
         }
         Ok(())
     }
@@ -281,8 +295,9 @@ impl Unpacker<'_> {
     ) -> Result<(), Error> {
         let h = entry.header();
         let kind = h.entry_type();
-        let uid = h.uid().unwrap_or(0) as u32;
-        let gid = h.gid().unwrap_or(0) as u32;
+        let (uid, gid) = self
+            .ids
+            .to_host(h.uid().unwrap_or(0) as u32, h.gid().unwrap_or(0) as u32)?;
         let perm = h.mode().unwrap_or(0o644) & 0o7777;
         let mut mtime = TimeSpec::new(h.mtime().unwrap_or(0) as i64, 0);
         let mut atime = None;

@@ -9,6 +9,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::changes::{differs, is_opaque, is_whiteout, Change, ChangeKind, InitPaths};
+use berth_core::IdMapping;
+
 use crate::error::{Error, IoContext};
 use crate::whiteout::{WHITEOUT_OPAQUE, WHITEOUT_PREFIX};
 
@@ -111,9 +113,11 @@ pub(crate) fn change_entries(new: &Path, changes: &[Change]) -> BTreeMap<PathBuf
 }
 
 /// Writes `entries` as a tar stream. Hardlinked files (same inode) after the first become
-/// link entries, so the layer keeps them linked.
+/// link entries, so the layer keeps them linked. Owners are written as container IDs under
+/// `ids` (`--userns-remap`); an owner outside the mapping fails the diff, as in moby.
 pub(crate) fn write_tar<W: Write>(
     entries: &BTreeMap<PathBuf, DiffEntry>,
+    ids: &IdMapping,
     out: W,
 ) -> Result<W, Error> {
     let mut b = tar::Builder::new(out);
@@ -146,6 +150,9 @@ pub(crate) fn write_tar<W: Write>(
                     if let Some(first) = seen_inodes.get(&key) {
                         let mut h = tar::Header::new_gnu();
                         h.set_metadata_in_mode(&meta, tar::HeaderMode::Complete);
+                        let (uid, gid) = ids.to_container(meta.uid(), meta.gid())?;
+                        h.set_uid(uid.into());
+                        h.set_gid(gid.into());
                         h.set_entry_type(tar::EntryType::Link);
                         h.set_size(0);
                         b.append_link(&mut h, rel, first).map_err(werr)?;
@@ -153,7 +160,11 @@ pub(crate) fn write_tar<W: Write>(
                     }
                     seen_inodes.insert(key, rel.clone());
                 }
-                b.append_path_with_name(abs, rel).map_err(werr)?;
+                if ids.is_empty() {
+                    b.append_path_with_name(abs, rel).map_err(werr)?;
+                } else {
+                    append_mapped(&mut b, abs, rel, &meta, ids)?;
+                }
                 if matches!(e, DiffEntry::OpaqueDir(_)) {
                     let mut h = tar::Header::new_gnu();
                     h.set_entry_type(tar::EntryType::Regular);
@@ -167,6 +178,55 @@ pub(crate) fn write_tar<W: Write>(
         }
     }
     b.into_inner().map_err(werr)
+}
+
+/// Appends `abs` as `rel` with its owner translated to container IDs.
+fn append_mapped<W: Write>(
+    b: &mut tar::Builder<W>,
+    abs: &Path,
+    rel: &Path,
+    meta: &fs::Metadata,
+    ids: &IdMapping,
+) -> Result<(), Error> {
+    use std::os::unix::fs::FileTypeExt;
+    let werr = |e: io::Error| Error::Io {
+        op: "write layer tar",
+        path: abs.to_owned(),
+        source: e,
+    };
+    let mut h = tar::Header::new_gnu();
+    h.set_metadata_in_mode(meta, tar::HeaderMode::Complete);
+    let (uid, gid) = ids.to_container(meta.uid(), meta.gid())?;
+    h.set_uid(uid.into());
+    h.set_gid(gid.into());
+    let ft = meta.file_type();
+    if ft.is_file() {
+        let file = fs::File::open(abs).ctx("open", abs)?;
+        return b.append_data(&mut h, rel, file).map_err(werr);
+    }
+    if ft.is_symlink() {
+        let target = fs::read_link(abs).ctx("readlink", abs)?;
+        return b.append_link(&mut h, rel, target).map_err(werr);
+    }
+    if ft.is_char_device() || ft.is_block_device() {
+        let rdev = meta.rdev();
+        h.set_entry_type(if ft.is_char_device() {
+            tar::EntryType::Char
+        } else {
+            tar::EntryType::Block
+        });
+        h.set_device_major(nix::sys::stat::major(rdev) as u32)
+            .map_err(werr)?;
+        h.set_device_minor(nix::sys::stat::minor(rdev) as u32)
+            .map_err(werr)?;
+    } else if ft.is_fifo() {
+        h.set_entry_type(tar::EntryType::Fifo);
+    } else if !ft.is_dir() {
+        // Sockets cannot be archived; the unmapped path refuses them the same way.
+        return Err(werr(io::Error::other("socket can not be archived")));
+    }
+    h.set_size(0);
+    b.append_data(&mut h, rel, io::empty()).map_err(werr)
 }
 
 /// Adds a PAX record carrying the file's xattrs (except overlay's own and SELinux labels)

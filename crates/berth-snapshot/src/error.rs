@@ -27,6 +27,9 @@ pub enum Error {
     },
     #[error("reading layer archive: {0}")]
     Archive(#[source] io::Error),
+    /// An owner with no counterpart under `--userns-remap` (moby's message).
+    #[error(transparent)]
+    IdMap(#[from] berth_core::IdMapError),
 }
 
 impl Error {
@@ -36,7 +39,7 @@ impl Error {
             Error::Archive(_) => ErrorKind::InvalidParameter,
             Error::LayerNotFound(_) | Error::SnapshotNotFound(_) => ErrorKind::NotFound,
             Error::SnapshotExists(_) | Error::LayerInUse(..) => ErrorKind::Conflict,
-            Error::Io { .. } => ErrorKind::Internal,
+            Error::Io { .. } | Error::IdMap(_) => ErrorKind::Internal,
         }
     }
 

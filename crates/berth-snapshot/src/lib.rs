@@ -17,7 +17,7 @@ mod safe_path;
 mod store;
 mod whiteout;
 
-pub use apply::{apply_layer, Applied, WhiteoutMode};
+pub use apply::{apply_layer, apply_layer_mapped, Applied, WhiteoutMode};
 pub use changes::{Change, ChangeKind, InitPaths};
 pub use decompress::{decompressed, Compression};
 pub use error::Error;

@@ -17,10 +17,10 @@ use std::io::{Read, Write};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
-use berth_core::{ChainId, Digest, Mount};
+use berth_core::{ChainId, Digest, IdMapping, Mount};
 use rand::Rng;
 
-use crate::apply::{apply_layer, WhiteoutMode};
+use crate::apply::{apply_layer_mapped, WhiteoutMode};
 use crate::changes::{
     changes_size, directory_size, overlay_changes, tree_changes, Change, InitPaths, LowerView,
 };
@@ -64,6 +64,9 @@ pub struct LayerStore {
     /// `<data-root>/overlay` or `<data-root>/vfs`.
     base: PathBuf,
     driver: Driver,
+    /// `--userns-remap`: layers are unpacked with owners shifted to host IDs and diffed
+    /// back to container IDs; a snapshot's own directories belong to the remapped root.
+    ids: IdMapping,
 }
 
 const LINK_DIR: &str = "l";
@@ -94,7 +97,11 @@ impl LayerStore {
                 .create(&d)
                 .ctx("mkdir", &d)?;
         }
-        let store = Self { base, driver };
+        let store = Self {
+            base,
+            driver,
+            ids: IdMapping::default(),
+        };
         store.repair()?;
         tracing::info!(driver = driver.name(), root = %store.base.display(), "layer store open");
         Ok(store)
@@ -102,6 +109,24 @@ impl LayerStore {
 
     pub fn driver(&self) -> Driver {
         self.driver
+    }
+
+    /// Shifts the owners of every layer applied from now on (and diffs them back) with
+    /// `ids`. A store's layers must all have been made with the same mapping: the engine
+    /// keeps a remapped daemon's data under a root of its own (`<data-root>/<uid>.<gid>`).
+    pub fn with_id_mapping(mut self, ids: IdMapping) -> Self {
+        self.ids = ids;
+        self
+    }
+
+    /// Makes `dir` owned by the remapped root (a no-op without remapping), as moby's
+    /// overlay2 makes a layer's `diff` and a snapshot's `upper` and `work`.
+    fn own_by_root(&self, dir: &Path) -> Result<(), Error> {
+        if self.ids.is_empty() {
+            return Ok(());
+        }
+        let (uid, gid) = self.ids.root_pair();
+        std::os::unix::fs::chown(dir, Some(uid), Some(gid)).ctx("chown", dir)
     }
 
     /// Removes unfinished unpacks and link names whose layer is gone (a crash between the
@@ -171,17 +196,21 @@ impl LayerStore {
         let mode = match self.driver {
             Driver::Overlay2 => {
                 fs::create_dir(&diff).ctx("mkdir", &diff)?;
+                self.own_by_root(&diff)?;
                 WhiteoutMode::Overlay
             }
             Driver::Vfs => {
                 match parent {
                     Some(p) => copy_tree(&self.layer_dir(p).join("diff"), &diff)?,
-                    None => fs::create_dir(&diff).ctx("mkdir", &diff)?,
+                    None => {
+                        fs::create_dir(&diff).ctx("mkdir", &diff)?;
+                        self.own_by_root(&diff)?;
+                    }
                 }
                 WhiteoutMode::Delete
             }
         };
-        let applied = apply_layer(layer, &diff, mode)?;
+        let applied = apply_layer_mapped(layer, &diff, mode, &self.ids)?;
         let chain_id = ChainId::next(parent, &applied.diff_id);
         let info = LayerInfo {
             chain_id: chain_id.clone(),
@@ -316,10 +345,15 @@ impl LayerStore {
                 Driver::Overlay2 => {
                     fs::create_dir(tmp.join("upper")).ctx("mkdir", &tmp)?;
                     fs::create_dir(tmp.join("work")).ctx("mkdir", &tmp)?;
+                    self.own_by_root(&tmp.join("upper"))?;
+                    self.own_by_root(&tmp.join("work"))?;
                 }
                 Driver::Vfs => match parent {
                     Some(p) => copy_tree(&self.layer_dir(p).join("diff"), &tmp.join("fs"))?,
-                    None => fs::create_dir(tmp.join("fs")).ctx("mkdir", &tmp)?,
+                    None => {
+                        fs::create_dir(tmp.join("fs")).ctx("mkdir", &tmp)?;
+                        self.own_by_root(&tmp.join("fs"))?;
+                    }
                 },
             }
             fs::rename(&tmp, &dir).ctx("rename", &dir)
@@ -476,7 +510,7 @@ impl LayerStore {
             }
             Driver::Vfs => change_entries(&dir.join("fs"), &self.changes(key, init)?),
         };
-        write_tar(&entries, out)
+        write_tar(&entries, &self.ids, out)
     }
 
     /// The A/C/D changes of the active snapshot `key` against its parent, sorted by path;

@@ -43,12 +43,29 @@ pub struct TestDaemon {
     pub bridge: String,
     pub bip: String,
     pub address_pool: String,
+    /// Started inside the cgroup `cgroup_parent` names and without `--cgroup-parent`
+    /// ([`TestDaemon::start_in_own_cgroup`]).
+    in_own_cgroup: bool,
 }
 
 impl TestDaemon {
     /// Starts a daemon from the `berth` binary at `bin` (`env!("CARGO_BIN_EXE_berth")`).
     pub fn start(bin: &str) -> Self {
         Self::start_with(bin, &[])
+    }
+
+    /// Starts a daemon as a service manager would on a cgroup v2 host: alone in a cgroup
+    /// of its own (`cgroup_parent`, made here) and without `--cgroup-parent`, so it nests
+    /// its containers under that cgroup by itself. Panics on a v1 host.
+    pub fn start_in_own_cgroup(bin: &str) -> Self {
+        assert!(
+            Path::new("/sys/fs/cgroup/cgroup.controllers").exists(),
+            "start_in_own_cgroup needs a cgroup v2 host"
+        );
+        let mut d = Self::prepare(bin, &[]);
+        d.in_own_cgroup = true;
+        d.launch().unwrap_or_else(|e| panic!("{e}"));
+        d
     }
 
     /// Starts a daemon with extra `berth daemon` arguments.
@@ -84,6 +101,7 @@ impl TestDaemon {
             },
             // A /14 of /24s: room for the 300-network test, below the --bip range.
             address_pool: format!("base=10.{}.0.0/14,size=24", 4 * (rand_suffix() % 50)),
+            in_own_cgroup: false,
         }
     }
 
@@ -113,7 +131,7 @@ impl TestDaemon {
             "--config-file".into(),
             self.config_file().display().to_string(),
         ];
-        if !self.extra_args.iter().any(|a| a == "--cgroup-parent") {
+        if !self.in_own_cgroup && !self.extra_args.iter().any(|a| a == "--cgroup-parent") {
             args.push("--cgroup-parent".into());
             args.push(format!("/{}", self.cgroup_parent));
         }
@@ -152,7 +170,19 @@ impl TestDaemon {
             .append(true)
             .open(&self.log)
             .map_err(|e| e.to_string())?;
-        let child = Command::new(&self.bin)
+        let mut command = Command::new(&self.bin);
+        if self.in_own_cgroup {
+            // The shell moves itself into the cgroup, then becomes the daemon (same PID).
+            let cgroup = Path::new("/sys/fs/cgroup").join(&self.cgroup_parent);
+            fs::create_dir_all(&cgroup).map_err(|e| format!("{}: {e}", cgroup.display()))?;
+            command = Command::new("sh");
+            command
+                .arg("-c")
+                .arg(r#"echo $$ > "$0/cgroup.procs" && exec "$@""#)
+                .arg(&cgroup)
+                .arg(&self.bin);
+        }
+        let child = command
             .arg("daemon")
             .args(self.daemon_args())
             .env("BERTH_LOG", "debug")

@@ -129,6 +129,91 @@ fn default_security_matches_dockers() {
     assert_eq!(field("CapInh:"), "0000000000000000");
     assert_eq!(field("CapAmb:"), "0000000000000000");
     assert_eq!(field("Seccomp:"), "2");
+    // The profile filters: unshare(CLONE_NEWUSER) needs no capability, only the filter
+    // refuses it (and only the filter is gone with seccomp=unconfined).
+    let out = d.docker(&["run", "--rm", "busybox", "unshare", "-U", "true"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    ok(d.docker(&[
+        "run",
+        "--rm",
+        "--security-opt",
+        "seccomp=unconfined",
+        "busybox",
+        "unshare",
+        "-U",
+        "true",
+    ]));
+    // The engine installs its compiled program in execs too, and the CAP_SYS_ADMIN the
+    // process holds for installing it is gone before the process runs, whoever it runs as.
+    ok(d.docker(&["run", "-d", "--name", "secured", "busybox", "sleep", "60"]));
+    let statuses = [
+        ok(d.docker(&["exec", "secured", "cat", "/proc/self/status"])),
+        ok(d.docker(&["exec", "-u", "1000", "secured", "cat", "/proc/self/status"])),
+        ok(d.docker(&[
+            "run",
+            "--rm",
+            "-u",
+            "1000",
+            "busybox",
+            "cat",
+            "/proc/self/status",
+        ])),
+        ok(d.docker(&[
+            "run",
+            "--rm",
+            "--cap-add",
+            "SYS_ADMIN",
+            "busybox",
+            "cat",
+            "/proc/self/status",
+        ])),
+    ];
+    let expected_caps = [
+        "00000000a80425fb",
+        "0000000000000000",
+        "0000000000000000",
+        "00000000a82425fb",
+    ];
+    for (status, caps) in statuses.iter().zip(expected_caps) {
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("").to_owned())
+                .unwrap_or_default()
+        };
+        assert_eq!(field("CapEff:"), caps, "{status}");
+        assert_eq!(field("CapPrm:"), caps, "{status}");
+        assert_eq!(field("Seccomp:"), "2", "{status}");
+    }
+    // exec --privileged gets every capability the daemon can grant, as a privileged
+    // container does (this host withholds CAP_SYS_RESOURCE from the daemon).
+    let cap_eff = |status: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with("CapEff:"))
+            .map(|l| l.split_whitespace().nth(1).unwrap_or("").to_owned())
+            .unwrap_or_default()
+    };
+    let privileged_run = ok(d.docker(&[
+        "run",
+        "--rm",
+        "--privileged",
+        "busybox",
+        "cat",
+        "/proc/self/status",
+    ]));
+    let privileged_exec = ok(d.docker(&[
+        "exec",
+        "--privileged",
+        "secured",
+        "cat",
+        "/proc/self/status",
+    ]));
+    assert_eq!(cap_eff(&privileged_exec), cap_eff(&privileged_run));
+    let out = d.docker(&["exec", "secured", "unshare", "-U", "true"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    ok(d.docker(&["rm", "-f", "secured"]));
     // Masked paths (/proc/kcore is absent on this kernel; /proc/timer_list is masked the
     // same way) read as an empty /dev/null bind; /proc/sys is read-only.
     assert_eq!(

@@ -969,3 +969,55 @@ fn default_bridge_moves_off_a_range_the_host_already_routes() {
     let prefix: String = subnet.split('.').take(2).collect::<Vec<_>>().join(".");
     assert!(out.contains(&format!("inet {prefix}.")), "{out}");
 }
+
+/// `--network container:X` shares X's namespace. When X stops, its veth is deleted (the
+/// joiner keeps only `lo`, as with Docker) even though the joiner keeps the namespace
+/// alive; a `run --rm` and an `rm` leave no veth on the bridge.
+#[test]
+fn a_shared_namespace_loses_the_donors_veth_and_nothing_is_left() {
+    let _serial = serial();
+    let d = daemon_with(&[]);
+    ok(d.docker(&["run", "-d", "--name", "donor", "busybox", "sleep", "300"]));
+    let donor_ip = inspect(&d, "donor")["NetworkSettings"]["IPAddress"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok(d.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "joiner",
+        "--network",
+        "container:donor",
+        "busybox",
+        "sleep",
+        "300",
+    ]));
+    let joined = ok(d.docker(&["exec", "joiner", "ip", "-o", "-4", "addr"]));
+    assert!(joined.contains(&format!("{donor_ip}/")), "{joined}");
+    assert_eq!(veths_on(&d.bridge).len(), 1);
+
+    ok(d.docker(&["stop", "-t", "0", "donor"]));
+    // The donor's address must not live on in the joiner's namespace: it goes back to the
+    // pool, and another container may get it.
+    let left = ok(d.docker(&["exec", "joiner", "ip", "-o", "link"]));
+    assert!(!left.contains("eth0"), "{left}");
+    assert!(veths_on(&d.bridge).is_empty(), "{:?}", veths_on(&d.bridge));
+
+    // A `run --rm` on the bridge: its veth goes with its namespace right after.
+    ok(d.docker(&["run", "--rm", "busybox", "true"]));
+    wait_until(
+        "the veth of a run --rm to go",
+        Duration::from_secs(5),
+        || veths_on(&d.bridge).is_empty(),
+    );
+    // A user's rm returns once the veth is gone.
+    ok(d.docker(&["run", "-d", "--name", "short", "busybox", "sleep", "300"]));
+    assert_eq!(veths_on(&d.bridge).len(), 1);
+    ok(d.docker(&["rm", "-f", "short", "joiner", "donor"]));
+    assert!(veths_on(&d.bridge).is_empty(), "{:?}", veths_on(&d.bridge));
+    let netns_left = std::fs::read_dir(d.exec_root.join("netns"))
+        .map(|r| r.count())
+        .unwrap_or(0);
+    assert_eq!(netns_left, 0);
+}

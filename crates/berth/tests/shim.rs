@@ -116,6 +116,7 @@ impl Fixture {
             stdin_once: false,
             console_size: None,
             log: None,
+            seccomp_program: None,
         };
         (self.state_dir(name), cfg)
     }
@@ -154,6 +155,7 @@ impl Fixture {
             stdin_once: false,
             console_size: None,
             log: None,
+            seccomp_program: None,
         };
         (state_dir, cfg)
     }
@@ -269,6 +271,7 @@ async fn output_arrives_framed_on_attach_and_in_the_json_log_and_nothing_is_left
         path: log.clone(),
         max_size: None,
         max_file: 1,
+        attrs: Default::default(),
     });
     let client = spawn(&state_dir, &cfg).await;
     let shim = shim_pid(&state_dir);

@@ -131,6 +131,10 @@ pub async fn info(State(s): State<AppState>) -> Json<SystemInfo> {
     warnings.extend(cg.warnings());
     warnings.extend(s.engine.networks.warnings());
     let mut security = vec!["name=seccomp,profile=builtin".to_owned()];
+    // moby's order: apparmor, seccomp, selinux, userns, rootless, cgroupns.
+    if engine.remapped_root().is_some() {
+        security.push("name=userns".to_owned());
+    }
     if cg.version == 2 {
         security.push("name=cgroupns".to_owned());
     }

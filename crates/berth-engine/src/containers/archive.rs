@@ -105,7 +105,9 @@ where
             let stat = berth_rootfs::stat_path(v.root(), &abs)
                 .map_err(|e| stat_error(&e, &abs, path, name))?;
             let out = start(&stat).map_err(|e| EngineError::io("send", "archive", e))?;
-            berth_rootfs::archive_path(v.root(), &abs, out).map_err(|e| {
+            // Owners as the container sees them (`--userns-remap` shifted them on disk).
+            let ids = &engine.containers.settings().id_mapping;
+            berth_rootfs::archive_path_mapped(v.root(), &abs, ids, out).map_err(|e| {
                 EngineError::io("archive", String::from_utf8_lossy(&abs).into_owned(), e)
             })?;
             Ok(v.record().clone())
@@ -159,8 +161,13 @@ pub fn extract_to_dir(
                 }
             };
             check_writable(v, &dest)?;
+            // The archive's owners are container IDs: shifted to host IDs on the way in.
+            let ids = engine.containers.settings().id_mapping.clone();
             let owner = if opts.copy_uid_gid {
                 container_owner(v)?
+                    .map(|(uid, gid)| ids.to_host(uid, gid))
+                    .transpose()
+                    .map_err(|e| EngineError::InvalidParameter(e.to_string()))?
             } else {
                 None
             };
@@ -170,6 +177,7 @@ pub fn extract_to_dir(
                 no_overwrite_dir_non_dir: opts.no_overwrite_dir_non_dir,
                 owner,
                 dest_display: String::from_utf8_lossy(&abs).into_owned(),
+                ids,
                 ..Default::default()
             };
             berth_rootfs::unpack(&dest, reader, &unpack)

@@ -67,6 +67,9 @@ pub fn apply_resources(cgroups_path: &str, hc: &HostConfig) -> std::io::Result<(
     if let Some(mem) = hc.memory.filter(|m| *m > 0) {
         if v2 {
             write("", cgroups_path, "memory.max", &mem.to_string())?;
+            if let Some(swap) = swap_max_v2(mem, hc.memory_swap) {
+                write("", cgroups_path, "memory.swap.max", &swap)?;
+            }
         } else {
             // memsw must stay ≥ memory: raise it first when growing.
             let swap = hc.memory_swap.filter(|s| *s != 0);
@@ -134,8 +137,7 @@ pub fn apply_resources(cgroups_path: &str, hc: &HostConfig) -> std::io::Result<(
     }
     if let Some(shares) = hc.cpu_shares.filter(|s| *s > 0) {
         if v2 {
-            // The OCI conversion of shares (2..262144) to weight (1..10000).
-            let weight = 1 + ((shares.clamp(2, 262_144) - 2) * 9999) / 262_142;
+            let weight = cpu_weight(shares as u64);
             write("", cgroups_path, "cpu.weight", &weight.to_string())?;
         } else {
             write("cpu", cgroups_path, "cpu.shares", &shares.to_string())?;
@@ -153,4 +155,53 @@ pub fn apply_resources(cgroups_path: &str, hc: &HostConfig) -> std::io::Result<(
         write("pids", cgroups_path, "pids.max", &v)?;
     }
     Ok(())
+}
+
+/// v2's `memory.swap.max` (swap alone) for Docker's MemorySwap (memory plus swap, -1 for
+/// unlimited); `None` when MemorySwap is unset.
+fn swap_max_v2(memory: i64, memory_swap: Option<i64>) -> Option<String> {
+    match memory_swap? {
+        -1 => Some("max".to_owned()),
+        s if s >= memory => Some((s - memory).to_string()),
+        _ => None,
+    }
+}
+
+/// v1 `cpu.shares` (2..262144) as v2 `cpu.weight` (1..10000), with the conversion youki
+/// (and runc) apply at start, so a live update writes what a start would have: 1024 is 100.
+fn cpu_weight(shares: u64) -> u64 {
+    if shares <= 2 {
+        return 1;
+    }
+    if shares >= 262_144 {
+        return 10_000;
+    }
+    let log = (shares as f64).log2();
+    let exponent = (log * log + 125.0 * log) / 612.0 - 7.0 / 34.0;
+    10f64.powf(exponent).ceil() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_shares_convert_to_the_weight_a_start_writes() {
+        assert_eq!(cpu_weight(2), 1);
+        assert_eq!(cpu_weight(512), 59);
+        assert_eq!(cpu_weight(1024), 100);
+        assert_eq!(cpu_weight(262_144), 10_000);
+    }
+
+    #[test]
+    fn v2_swap_is_memory_swap_minus_memory() {
+        assert_eq!(
+            swap_max_v2(16 << 20, Some(48 << 20)),
+            Some((32 << 20).to_string())
+        );
+        assert_eq!(swap_max_v2(16 << 20, Some(16 << 20)), Some("0".to_owned()));
+        assert_eq!(swap_max_v2(16 << 20, Some(-1)), Some("max".to_owned()));
+        assert_eq!(swap_max_v2(16 << 20, None), None);
+        assert_eq!(swap_max_v2(16 << 20, Some(0)), None);
+    }
 }

@@ -6,7 +6,10 @@ use std::os::unix::fs::DirBuilderExt;
 use std::sync::Arc;
 
 use berth_api::events::event_type;
-use berth_api::models::{ContainerConfig, ContainerCreateBody, HostConfig, HostConfigLogConfig};
+use berth_api::models::{
+    ContainerConfig, ContainerCreateBody, HostConfig, HostConfigCgroupnsModeEnum,
+    HostConfigLogConfig,
+};
 use berth_core::{ChainId, ErrorKind};
 
 use super::record::{ContainerPaths, ContainerRecord, State};
@@ -160,7 +163,16 @@ const LOG_OPTS_JSON_FILE: &[&str] = &[
     "env-regex",
     "tag",
 ];
-const LOG_OPTS_LOCAL: &[&str] = &["max-size", "max-file", "compress"];
+const LOG_OPTS_LOCAL: &[&str] = &[
+    "max-size",
+    "max-file",
+    "compress",
+    "labels",
+    "labels-regex",
+    "env",
+    "env-regex",
+    "tag",
+];
 
 /// Fills in the daemon's default log driver, and the rotation Berth turns on by default
 /// (a container's log never grows without bound), then checks the options.
@@ -214,6 +226,26 @@ fn log_config(engine: &Engine, hc: &mut HostConfig) -> Result<(), EngineError> {
 }
 
 /// Docker's RAMInBytes: `10m`, `1g`, `512k`, `100` (binary units).
+/// dockerd's defaults that depend on the host's cgroups (its `adaptContainerSettings`):
+/// MemorySwap twice Memory where swap can be limited, and a private cgroup namespace on
+/// cgroup v2 (the host's on v1).
+fn cgroup_defaults(engine: &Engine, hc: &mut HostConfig) {
+    let cgroup = &engine.host().cgroup;
+    if cgroup.swap_limit && hc.memory.is_some_and(|m| m > 0) && hc.memory_swap.unwrap_or(0) == 0 {
+        hc.memory_swap = hc.memory.map(|m| m * 2);
+    }
+    if matches!(
+        hc.cgroupns_mode,
+        None | Some(HostConfigCgroupnsModeEnum::EMPTY)
+    ) {
+        hc.cgroupns_mode = Some(if cgroup.version == 2 {
+            HostConfigCgroupnsModeEnum::PRIVATE
+        } else {
+            HostConfigCgroupnsModeEnum::HOST
+        });
+    }
+}
+
 pub fn parse_size(s: &str) -> Option<u64> {
     let s = s.trim().to_ascii_lowercase();
     let num_end = s
@@ -263,7 +295,15 @@ pub async fn create(engine: &Arc<Engine>, opts: CreateOptions) -> Result<Created
     };
     merge(&mut cfg, &image_cfg);
     runtime_spec::validate(&hc).map_err(invalid)?;
+    crate::userns::check_host_config(&engine.containers.settings().id_mapping, &hc)
+        .map_err(invalid)?;
+    super::ipc::fill_default(
+        &mut hc.ipc_mode,
+        &engine.containers.settings().default_ipc_mode,
+    );
+    super::ipc::pin_donor(engine, &mut hc.ipc_mode);
     log_config(engine, &mut hc)?;
+    cgroup_defaults(engine, &mut hc);
     if matches!(hc.network_mode.as_deref().unwrap_or(""), "" | "default") {
         hc.network_mode = Some("bridge".into());
     }
@@ -372,6 +412,9 @@ fn make(
         .mode(0o710)
         .create(&paths.data)
         .map_err(|e| EngineError::io("create directory", &paths.data, e))?;
+    // Its /etc files are bound from here: the remapped root must pass through.
+    crate::userns::make_traversable(&paths.data, &settings.id_mapping)
+        .map_err(|e| EngineError::io("chown", &paths.data, e))?;
     let top = ChainId::of_stack(diff_ids);
     engine
         .images
@@ -392,6 +435,16 @@ fn make(
             .to_string(),
         _ => String::new(),
     };
+    // moby makes the local driver's directory (0700) before the logger opens its file.
+    if let Some(dir) = std::path::Path::new(&log_path)
+        .parent()
+        .filter(|d| d.ends_with("local-logs"))
+    {
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| EngineError::io("create directory", dir, e))?;
+    }
     let rec = ContainerRecord {
         id: id.to_owned(),
         name: name.to_owned(),

@@ -196,13 +196,21 @@ fn process_spec(c: &Container, cfg: &ExecConfig) -> Result<Value, EngineError> {
         process["user"] = json!({"uid": resolved.uid, "gid": resolved.gid, "additionalGids": resolved.additional_gids});
     }
     if cfg.privileged.unwrap_or(false) {
-        let all: Vec<&str> = berth_runtime::defaults::ALL_CAPABILITIES.to_vec();
+        // All the daemon can grant, as for a privileged container: asking for one outside
+        // its own bounding set (CAP_SYS_RESOURCE here) would fail the exec.
+        let all = berth_runtime::all_grantable_capabilities();
         process["capabilities"] = json!({
             "bounding": all, "effective": all, "permitted": all, "inheritable": [], "ambient": []
         });
     }
     if let Some(size) = cfg.console_size.as_ref().filter(|s| s.len() == 2) {
         process["consoleSize"] = json!({"height": size[0], "width": size[1]});
+    }
+    let in_userns = spec["linux"]["namespaces"]
+        .as_array()
+        .is_some_and(|ns| ns.iter().any(|n| n["type"] == "user"));
+    if in_userns {
+        crate::userns::defer_exec_user(&mut process);
     }
     Ok(process)
 }
@@ -261,6 +269,13 @@ pub async fn exec_start(
             .filter(|s| s.len() == 2 && s[0] > 0)
             .map(|s| [s[0] as u16, s[1] as u16]),
         log: None,
+        // The container's program, when the engine compiled it (see seccomp_programs).
+        seccomp_program: Some(
+            c.paths
+                .bundle()
+                .join(super::lifecycle::SECCOMP_PROGRAM_FILE),
+        )
+        .filter(|p| p.exists()),
     };
     let shim = match ShimClient::spawn(&engine.containers.settings.berth_exe, &dir, &config).await {
         Ok(s) => Arc::new(s),

@@ -61,7 +61,8 @@ pub fn export<W: Write + Send>(engine: &Engine, name: &str, out: W) -> Result<W,
             .map(|e| std::os::unix::ffi::OsStrExt::as_bytes(e.file_name().as_os_str()).to_vec())
             .collect();
         names.sort();
-        let mut packer = berth_rootfs::Packer::new(out);
+        let ids = engine.containers.settings().id_mapping.clone();
+        let mut packer = berth_rootfs::Packer::new(out).with_id_mapping(ids);
         published();
         for name in names {
             packer.add(&view.root().as_fd(), &name, name.clone())?;

@@ -107,6 +107,9 @@ fn publish(engine: &Engine, c: &Container, action: &str, extra: &[(&str, String)
         .publish(event_type::CONTAINER, action, c.id.clone(), attrs);
 }
 
+/// The container's compiled seccomp program in its bundle (execs install it too).
+pub(crate) const SECCOMP_PROGRAM_FILE: &str = "seccomp.bpf";
+
 fn mount_rootfs(engine: &Engine, c: &Container) -> Result<(), EngineError> {
     let rootfs = c.paths.rootfs();
     std::fs::DirBuilder::new()
@@ -134,6 +137,7 @@ fn mount_rootfs(engine: &Engine, c: &Container) -> Result<(), EngineError> {
 }
 
 fn unmount_rootfs(c: &Container) {
+    crate::userns::remove_own(&c.paths);
     let rootfs = c.paths.rootfs();
     if rootfs.exists() {
         if let Err(e) = berth_snapshot::unmount(&rootfs) {
@@ -192,14 +196,20 @@ fn write_etc_files(
     Ok(())
 }
 
-fn log_target(rec: &super::ContainerRecord) -> Option<LogTarget> {
-    let lc = rec.host_config.log_config.as_ref()?;
-    let driver = lc.typ.clone()?;
+fn log_target(rec: &super::ContainerRecord) -> Result<Option<LogTarget>, EngineError> {
+    let Some(lc) = rec.host_config.log_config.as_ref() else {
+        return Ok(None);
+    };
+    let Some(driver) = lc.typ.clone() else {
+        return Ok(None);
+    };
     if driver == "none" || rec.log_path.is_empty() {
-        return None;
+        return Ok(None);
     }
     let opts = lc.config.clone().unwrap_or_default();
-    Some(LogTarget {
+    let attrs = super::log_attrs::extra_attributes(rec)
+        .map_err(|e| internal(format!("failed to initialize logging driver: {e}")))?;
+    Ok(Some(LogTarget {
         driver,
         path: rec.log_path.clone().into(),
         max_size: opts
@@ -209,7 +219,8 @@ fn log_target(rec: &super::ContainerRecord) -> Option<LogTarget> {
             .get("max-file")
             .and_then(|s| s.parse().ok())
             .unwrap_or(1),
-    })
+        attrs,
+    }))
 }
 
 /// Docker's wording for a process that cannot be started, which the CLI reads to pick
@@ -271,6 +282,7 @@ pub(crate) async fn start_locked(
         Ok(()) => Ok(true),
         Err(e) => {
             unmount_rootfs(c);
+            super::ipc::teardown(&c.paths);
             super::mounts::teardown(engine, &c.snapshot());
             crate::networks::release(engine, c).await;
             let msg = e.to_string();
@@ -290,13 +302,14 @@ pub(crate) async fn start_locked(
                 let engine = engine.clone();
                 let id = c.id.clone();
                 tokio::spawn(async move {
-                    let _ = remove(
+                    let _ = remove_as(
                         &engine,
                         &id,
                         RemoveOptions {
                             force: true,
                             volumes: true,
                         },
+                        Remover::AutoRemove,
                     )
                     .await;
                 });
@@ -309,7 +322,14 @@ pub(crate) async fn start_locked(
 async fn start_process(engine: &Arc<Engine>, c: &Arc<Container>) -> Result<(), EngineError> {
     let rec = c.snapshot();
     let settings = &engine.containers.settings;
+    let ipc = super::ipc::setup(engine, &rec, &c.paths)?;
     mount_rootfs(engine, c)?;
+    let id_mapping = &settings.id_mapping;
+    crate::userns::prepare_start(id_mapping, &c.paths, &ipc.dev_shm)
+        .map_err(|e| internal(format!("preparing directories for the remapped root: {e}")))?;
+    // Made before the network namespace, which it owns.
+    let userns_plan = crate::userns::plan_for(engine, c);
+    crate::userns::create_own(&userns_plan, id_mapping)?;
     let rootfs = c.paths.rootfs();
     let hc = &rec.host_config;
     let exec_user = user::resolve(
@@ -329,7 +349,8 @@ async fn start_process(engine: &Arc<Engine>, c: &Arc<Container>) -> Result<(), E
             "the working directory '{cwd}' is invalid, it needs to be an absolute path"
         )));
     }
-    rootfs::mkdir_all(&rootfs, &cwd, 0, 0)
+    let (root_uid, root_gid) = id_mapping.root_pair();
+    rootfs::mkdir_all(&rootfs, &cwd, root_uid, root_gid)
         .map_err(|e| internal(start_error(&format!("mkdir {cwd}: {e}"))))?;
     let user_mounts = super::mounts::setup(engine, &rec, &rootfs)?;
     if rec.mount_points.iter().any(|m| m.copy_data) {
@@ -339,6 +360,8 @@ async fn start_process(engine: &Arc<Engine>, c: &Arc<Container>) -> Result<(), E
     let sandbox = crate::networks::attach(engine, c).await?;
     let host_gateway = engine.networks.host_gateway();
     write_etc_files(c, &rec, sandbox.as_ref(), host_gateway.as_deref())?;
+    crate::userns::give_etc_files(id_mapping, &c.paths)
+        .map_err(|e| internal(format!("chown of the container's /etc files: {e}")))?;
     let cgroups = cgroups_path(engine, hc, &rec.id);
     let resolve_container = |target: &str, ns: &str| -> Result<std::path::PathBuf, String> {
         let other = engine.containers.get(target).map_err(|e| e.to_string())?;
@@ -351,7 +374,7 @@ async fn start_process(engine: &Arc<Engine>, c: &Arc<Container>) -> Result<(), E
         }
         Ok(format!("/proc/{}/ns/{ns}", r.state.pid).into())
     };
-    let spec = runtime_spec::build(
+    let mut spec = runtime_spec::build(
         &rec,
         &c.paths,
         &exec_user,
@@ -360,13 +383,21 @@ async fn start_process(engine: &Arc<Engine>, c: &Arc<Container>) -> Result<(), E
         sandbox.as_ref().map(|s| s.netns.as_path()),
         &resolve_container,
         user_mounts,
+        ipc,
     )
     .map_err(EngineError::InvalidParameter)?;
-    let oci = berth_runtime::build_spec(&spec)
+    spec.user_namespace = userns_plan.spec(id_mapping);
+    let mut oci = berth_runtime::build_spec(&spec)
         .map_err(|e| EngineError::Other(e.kind(), e.to_string()))?;
     let bundle = c.paths.bundle();
     std::fs::create_dir_all(&bundle)
         .map_err(|e| EngineError::io("create directory", &bundle, e))?;
+    let seccomp_program = bundle.join(SECCOMP_PROGRAM_FILE);
+    let seccomp_program = engine
+        .containers
+        .seccomp_programs
+        .take_out(&mut oci, &seccomp_program)?
+        .then_some(seccomp_program);
     let spec_bytes = serde_json::to_vec(&oci).map_err(|e| internal(e.to_string()))?;
     // Runtime state under the exec-root: no fsync needed (fsutil::replace_file).
     crate::fsutil::replace_file(&bundle.join("config.json"), &spec_bytes, 0o600)
@@ -392,7 +423,8 @@ async fn start_process(engine: &Arc<Engine>, c: &Arc<Container>) -> Result<(), E
         open_stdin: rec.config.open_stdin.unwrap_or(false),
         stdin_once: rec.config.stdin_once.unwrap_or(false),
         console_size: console,
-        log: log_target(&rec),
+        log: log_target(&rec)?,
+        seccomp_program,
     };
     let shim = Arc::new(
         ShimClient::spawn(&settings.berth_exe, &shim_dir, &config)
@@ -424,7 +456,14 @@ async fn start_process(engine: &Arc<Engine>, c: &Arc<Container>) -> Result<(), E
         *g
     };
     *lock(&c.shim) = Some(shim.clone());
-    c.update_record(|r| {
+    // An AutoRemove container is deleted at its exit and never restarted after a host
+    // crash, so its Running state needs no fsync (two on the path of every `run --rm`).
+    let durability = if rec.host_config.auto_remove == Some(true) {
+        super::record::Durability::Replaceable
+    } else {
+        super::record::Durability::Durable
+    };
+    c.update_record_as(durability, |r| {
         r.state.status = Status::Running;
         r.state.pid = i64::from(pid);
         r.state.started_at = now_rfc3339();
@@ -490,6 +529,7 @@ pub(crate) async fn handle_exit(
     }
     *lock(&c.shim) = None;
     unmount_rootfs(c);
+    super::ipc::teardown(&c.paths);
     super::mounts::teardown(engine, &c.snapshot());
     // Before the exit is visible: a `wait` or a restart then finds the sandbox gone.
     crate::networks::release(engine, c).await;
@@ -580,13 +620,14 @@ pub(crate) async fn handle_exit(
         let engine = engine.clone();
         let id = c.id.clone();
         tokio::spawn(async move {
-            if let Err(e) = remove(
+            if let Err(e) = remove_as(
                 &engine,
                 &id,
                 RemoveOptions {
                     force: true,
                     volumes: true,
                 },
+                Remover::AutoRemove,
             )
             .await
             {
@@ -919,6 +960,25 @@ pub async fn remove(
     name: &str,
     opts: RemoveOptions,
 ) -> Result<(), EngineError> {
+    remove_as(engine, name, opts, Remover::User).await
+}
+
+/// Who asks for a removal: a user's `rm` returns once nothing of the container is left on
+/// the host; AutoRemove (`run --rm`) does not wait for the kernel to finish deleting the
+/// veths of a namespace it already released (milliseconds later), since `docker run`
+/// waits for the removal.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Remover {
+    User,
+    AutoRemove,
+}
+
+async fn remove_as(
+    engine: &Arc<Engine>,
+    name: &str,
+    opts: RemoveOptions,
+    remover: Remover,
+) -> Result<(), EngineError> {
     let c = engine.containers.get(name)?;
     let _op = c.op.lock().await;
     let rec = c.snapshot();
@@ -960,7 +1020,12 @@ pub async fn remove(
     });
     lock(&c.pending_attach).clear();
     unmount_rootfs(&c);
+    super::ipc::teardown(&c.paths);
     crate::networks::release(engine, &c).await;
+    match remover {
+        Remover::User => crate::networks::settle(engine, &c.id).await,
+        Remover::AutoRemove => crate::networks::forget_dying(engine, &c.id),
+    }
     if let Err(e) = engine.images.layers().remove(&c.id) {
         tracing::warn!(container = %c.id, error = %e, "removing the container layer");
     }

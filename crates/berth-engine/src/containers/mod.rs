@@ -11,8 +11,10 @@ pub mod etc_files;
 mod exec;
 pub mod export;
 mod health;
+mod ipc;
 mod lifecycle;
 mod list;
+mod log_attrs;
 pub mod logs;
 mod mounts;
 pub mod names;
@@ -21,6 +23,7 @@ mod restore;
 pub mod rootfs;
 pub mod rootview;
 mod runtime_spec;
+mod seccomp_programs;
 pub mod user;
 
 use std::collections::HashMap;
@@ -35,6 +38,7 @@ pub use changes::changes;
 pub use commit::{commit, CommitRequest};
 pub use create::{create, parse_size, CreateOptions, Created};
 pub use exec::{exec_create, exec_inspect, exec_resize, exec_start, ExecRecord, ExecStarted};
+pub use ipc::check_default_mode as check_default_ipc_mode;
 pub use lifecycle::{
     attach, kill, pause, remove, rename, resize, restart, start, stop, unpause, update, wait,
     AttachOptions, AttachStream, RemoveOptions, WaitCondition,
@@ -158,6 +162,10 @@ pub struct ContainerSettings {
     /// Default log driver and options (`--log-driver`, `--log-opt`).
     pub log_driver: String,
     pub log_opts: HashMap<String, String>,
+    /// `--default-ipc-mode`: `private` or `shareable`.
+    pub default_ipc_mode: String,
+    /// `--userns-remap`'s mappings (empty without remapping).
+    pub id_mapping: berth_core::IdMapping,
 }
 
 pub struct ContainerService {
@@ -165,6 +173,7 @@ pub struct ContainerService {
     index: RwLock<Index>,
     pub(crate) execs: Mutex<HashMap<String, Arc<exec::Exec>>>,
     pub(crate) size_cache: disk_usage::SizeCache,
+    pub(crate) seccomp_programs: seccomp_programs::SeccompPrograms,
 }
 
 impl ContainerService {
@@ -201,6 +210,7 @@ impl ContainerService {
             index: RwLock::new(index),
             execs: Mutex::new(HashMap::new()),
             size_cache: disk_usage::SizeCache::default(),
+            seccomp_programs: Default::default(),
         })
     }
 

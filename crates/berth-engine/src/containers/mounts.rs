@@ -584,7 +584,11 @@ fn setup_inner<'a>(
             .as_deref()
             .and_then(|s| std::fs::metadata(s).ok())
             .is_some_and(|m| !m.is_dir());
-        let destination = rootfs::make_mountpoint(rootfs, &mp.destination, is_file)
+        // Under --userns-remap, made as the runtime inside the namespace would: the
+        // remapped root's.
+        let ids = &engine.containers.settings().id_mapping;
+        let owner = (!ids.is_empty()).then(|| ids.root_pair());
+        let destination = rootfs::make_mountpoint_owned(rootfs, &mp.destination, is_file, owner)
             .map_err(|e| start_err(format!("mount point {}: {e}", mp.destination)))?;
         let value = match source {
             None => {

@@ -52,6 +52,7 @@ pub async fn restore(engine: &Arc<Engine>) {
                 if rootfs.exists() {
                     let _ = berth_snapshot::unmount(&rootfs);
                 }
+                super::ipc::teardown(&c.paths);
                 // A sandbox left by a crash between start and exit bookkeeping.
                 crate::networks::release(engine, &c).await;
                 let policy = rec.host_config.restart_policy.as_ref().and_then(|p| p.name);

@@ -55,25 +55,44 @@ pub fn resolve(root: &Path, path: &str) -> io::Result<PathBuf> {
 /// stay inside the root; a link to a missing place gets that place made inside the root, as
 /// Docker's securejoin + MkdirAll does). Mounting on the returned path lands inside the root.
 pub fn make_mountpoint(root: &Path, dest: &str, is_file: bool) -> io::Result<String> {
+    make_mountpoint_owned(root, dest, is_file, None)
+}
+
+/// [`make_mountpoint`] with what it creates owned by `owner` (`--userns-remap`'s root).
+pub fn make_mountpoint_owned(
+    root: &Path,
+    dest: &str,
+    is_file: bool,
+    owner: Option<(u32, u32)>,
+) -> io::Result<String> {
     let root = berth_rootfs::Root::open(root)?;
     let resolved = root.resolve(dest.as_bytes())?;
     if is_file {
         let (parent, name) = berth_rootfs::path::split_dir_entry(&resolved);
-        let dir = root.mkdir_all(&parent, 0o755, None)?;
+        let dir = root.mkdir_all(&parent, 0o755, owner)?;
         match nix::fcntl::openat(
             Some(dir.as_fd().as_raw_fd()),
             name.as_slice(),
             OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_WRONLY | OFlag::O_CLOEXEC,
             Mode::from_bits_truncate(0o755),
         ) {
-            // SAFETY: openat returned a fresh descriptor that nothing else owns.
-            #[allow(unsafe_code)]
-            Ok(fd) => drop(unsafe { OwnedFd::from_raw_fd(fd) }),
+            Ok(fd) => {
+                // SAFETY: openat returned a fresh descriptor that nothing else owns.
+                #[allow(unsafe_code)]
+                let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+                if let Some((uid, gid)) = owner {
+                    nix::unistd::fchown(
+                        fd.as_raw_fd(),
+                        Some(nix::unistd::Uid::from_raw(uid)),
+                        Some(nix::unistd::Gid::from_raw(gid)),
+                    )?;
+                }
+            }
             Err(nix::errno::Errno::EEXIST) => {}
             Err(e) => return Err(e.into()),
         }
     } else {
-        root.mkdir_all(&resolved, 0o755, None)?;
+        root.mkdir_all(&resolved, 0o755, owner)?;
     }
     Ok(String::from_utf8_lossy(&resolved).into_owned())
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use berth_api::models::HostConfig;
+use berth_api::models::{HostConfig, HostConfigCgroupnsModeEnum};
 use berth_runtime::{ContainerSpec, Device, NamespaceMode, Resources, SeccompMode, Ulimit};
 use serde_json::{json, Value};
 
@@ -186,6 +186,7 @@ pub fn build(
     netns: Option<&std::path::Path>,
     resolve_container: &dyn Fn(&str, &str) -> Result<PathBuf, String>,
     user_mounts: super::mounts::PreparedMounts,
+    ipc: super::ipc::IpcSetup,
 ) -> Result<ContainerSpec, String> {
     let hc = &rec.host_config;
     let cfg = &rec.config;
@@ -319,11 +320,15 @@ pub fn build(
         oom_score_adj: hc.oom_score_adj.filter(|a| *a != 0).map(|a| a as i32),
         cgroups_path,
         network,
-        ipc: namespace(hc.ipc_mode.as_deref(), resolve_container, "ipc")?,
+        ipc: ipc.namespace,
+        dev_shm: ipc.dev_shm,
         pid: namespace(hc.pid_mode.as_deref(), resolve_container, "pid")?,
         uts: namespace(hc.uts_mode.as_deref(), resolve_container, "uts")?,
+        cgroup_namespace: hc.cgroupns_mode == Some(HostConfigCgroupnsModeEnum::PRIVATE),
         mounts,
         devices,
+        // Set by the lifecycle, which knows the sandbox (`crate::userns::spec_namespace`).
+        user_namespace: None,
     })
 }
 

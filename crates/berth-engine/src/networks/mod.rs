@@ -23,7 +23,8 @@ use berth_core::ErrorKind;
 use berth_net::{overlaps, AddressPool, Ipv4Net};
 
 pub use record::NetworkRecord;
-pub use sandbox::{attach, connect, disconnect, reattach, release, SandboxInfo};
+pub(crate) use sandbox::forget_dying;
+pub use sandbox::{attach, connect, disconnect, reattach, release, settle, SandboxInfo};
 
 use crate::containers::lock;
 use crate::error::EngineError;
@@ -84,6 +85,9 @@ impl Net {
 pub(crate) struct Runtime {
     pub reservations: HashMap<String, Vec<berth_net::PortReservation>>,
     pub dns: HashMap<String, berth_dns::DnsServer>,
+    /// Host veth names of released sandboxes whose namespace the kernel is still tearing
+    /// down (it deletes their veths asynchronously), by container ID: `rm` waits for them.
+    pub dying_links: HashMap<String, Vec<String>>,
 }
 
 pub struct NetworkService {

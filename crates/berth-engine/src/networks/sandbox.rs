@@ -13,7 +13,7 @@ use berth_net::{EndpointSpec, Ipv4Net, Proto};
 use super::dns::EngineResolver;
 use super::ports::{self, PortRequest};
 use super::{forbidden, net_error, NetworkRecord, NetworkService};
-use crate::containers::record::{EndpointState, PublishedPort};
+use crate::containers::record::{Durability, EndpointState, PublishedPort};
 use crate::containers::{internal, lock, Container};
 use crate::error::EngineError;
 use crate::Engine;
@@ -418,7 +418,13 @@ pub async fn attach(
     let _ops = svc.ops.lock().await;
     let netns = svc.netns_dir.join(&rec.id[..12]);
     let _ = berth_net::netns_remove(&netns);
-    berth_net::netns_create(&netns).map_err(net_error)?;
+    // A remapped container's namespace belongs to the user namespace it will run in (see
+    // berth-net's `netns_create_in_userns`); the container joins both.
+    match crate::userns::plan_for(engine, c).path() {
+        Some(userns) => berth_net::netns_create_in_userns(&netns, userns),
+        None => berth_net::netns_create(&netns),
+    }
+    .map_err(net_error)?;
     let mut made = Made::default();
     let mut reservations = Vec::new();
     let mut published = Vec::new();
@@ -453,7 +459,9 @@ pub async fn attach(
         return Err(e);
     }
     let sandbox_key = netns.display().to_string();
-    c.update_record(|r| {
+    // Replaceable: a daemon crash cannot tear it, and after a host crash the namespace
+    // and veths it names are gone anyway; the start's own record write follows.
+    c.update_record_as(Durability::Replaceable, |r| {
         r.network.sandbox_key = sandbox_key.clone();
         r.network.endpoints = endpoints.clone();
         r.network.ports = published.clone();
@@ -511,7 +519,22 @@ pub async fn release(engine: &Arc<Engine>, c: &Container) {
         return;
     }
     let _ops = svc.ops.lock().await;
-    if let Ok(netlink) = svc.netlink().await {
+    // Deleting a veth waits for an RCU grace period or two (~10-20 ms) inside the kernel.
+    // When nothing else holds the namespace, unmounting it is enough: the kernel then
+    // destroys it, veth pairs included, on its own workqueue, off the exit's path. A
+    // namespace that a `--network container:` joiner still uses would outlive the
+    // unmount with our address in it, so its veths are deleted here, as Docker does.
+    let namespace_dies = !rec.network.sandbox_key.is_empty() && !netns_has_joiners(engine, c);
+    if namespace_dies {
+        let names: Vec<String> = live
+            .iter()
+            .map(|e| e.host_ifname.clone())
+            .filter(|n| !n.is_empty())
+            .collect();
+        if !names.is_empty() {
+            lock(&svc.runtime).dying_links.insert(c.id.clone(), names);
+        }
+    } else if let Ok(netlink) = svc.netlink().await {
         for ep in &live {
             if let Err(e) = netlink.remove_endpoint(&ep.host_ifname).await {
                 tracing::warn!(container = %c.id, link = %ep.host_ifname, error = %e, "removing a veth");
@@ -528,7 +551,9 @@ pub async fn release(engine: &Arc<Engine>, c: &Container) {
             tracing::warn!(container = %c.id, error = %e, "removing the network namespace");
         }
     }
-    let _ = c.update_record(|r| {
+    // Replaceable: the exit or the removal that follows writes the record durably, and a
+    // host crash takes every sandbox with it anyway.
+    let _ = c.update_record_as(Durability::Replaceable, |r| {
         r.network.sandbox_key.clear();
         r.network.ports.clear();
         for ep in &mut r.network.endpoints {
@@ -543,6 +568,66 @@ pub async fn release(engine: &Arc<Engine>, c: &Container) {
             svc.publish(engine, "disconnect", &net, Some(&c.id));
         }
     }
+}
+
+/// Whether a running container shares `c`'s network namespace (`--network container:`).
+fn netns_has_joiners(engine: &Engine, c: &Container) -> bool {
+    engine.containers.all().iter().any(|other| {
+        if other.id == c.id {
+            return false;
+        }
+        let r = other.snapshot();
+        let Some(target) = r
+            .host_config
+            .network_mode
+            .as_deref()
+            .and_then(|m| m.strip_prefix("container:"))
+        else {
+            return false;
+        };
+        r.state.running()
+            && engine
+                .containers
+                .get(target)
+                .is_ok_and(|donor| donor.id == c.id)
+    })
+}
+
+/// Waits (briefly) until the veths of `id`'s released sandbox are gone, so that after
+/// `rm` no link of the container is left on the host; the kernel deletes them within
+/// milliseconds of the namespace's release.
+pub async fn settle(engine: &Engine, id: &str) {
+    let svc = &engine.networks;
+    let Some(names) = lock(&svc.runtime).dying_links.remove(id) else {
+        return;
+    };
+    let Ok(netlink) = svc.netlink().await else {
+        return;
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+    for name in names {
+        loop {
+            match netlink.link(&name).await {
+                Ok(Some(_)) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                }
+                Ok(Some(_)) => {
+                    // Still there: something else holds the namespace; delete it now.
+                    if let Err(e) = netlink.remove_endpoint(&name).await {
+                        tracing::warn!(container = %id, link = %name, error = %e, "removing a veth");
+                    }
+                    break;
+                }
+                _ => break,
+            }
+        }
+    }
+}
+
+/// Forgets the veths `settle` would wait for (an AutoRemove container: its removal does
+/// not wait for the kernel).
+pub(crate) fn forget_dying(engine: &Engine, id: &str) {
+    lock(&engine.networks.runtime).dying_links.remove(id);
 }
 
 fn clear_live(ep: &mut EndpointState) {

@@ -120,7 +120,17 @@ fn created_at(created: &str) -> String {
 impl VolumeService {
     /// Opens `<data-root>/volumes`, loading every volume record.
     pub fn open(data_root: &Path) -> Result<Self, EngineError> {
-        let layout = Layout::new(data_root);
+        Self::open_with_data_owner(data_root, None)
+    }
+
+    /// [`VolumeService::open`] with new volumes' `_data` owned by `owner` (the remapped
+    /// root under `--userns-remap`).
+    pub fn open_with_data_owner(
+        data_root: &Path,
+        owner: Option<(u32, u32)>,
+    ) -> Result<Self, EngineError> {
+        let mut layout = Layout::new(data_root);
+        layout.data_owner = owner;
         layout.ensure_root()?;
         let scan = layout.scan()?;
         let mut table = BTreeMap::new();

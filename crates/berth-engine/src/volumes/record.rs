@@ -48,6 +48,9 @@ impl VolumeRecord {
 #[derive(Debug, Clone)]
 pub struct Layout {
     pub root: PathBuf,
+    /// Who owns a new volume's `_data`: the remapped root under `--userns-remap` (as
+    /// moby's local driver), else root.
+    pub data_owner: Option<(u32, u32)>,
 }
 
 /// What `Layout::scan` found on disk.
@@ -77,6 +80,7 @@ impl Layout {
     pub fn new(data_root: &Path) -> Self {
         Self {
             root: data_root.join("volumes"),
+            data_owner: None,
         }
     }
 
@@ -198,6 +202,10 @@ impl Layout {
             mkdir(&tmp, 0o701).map_err(io_err("create directory", &tmp))?;
             let data = tmp.join(DATA_DIR);
             mkdir(&data, 0o755).map_err(io_err("create directory", &data))?;
+            if let Some((uid, gid)) = self.data_owner {
+                std::os::unix::fs::chown(&data, Some(uid), Some(gid))
+                    .map_err(io_err("chown", &data))?;
+            }
             write_record(&tmp.join(METADATA_FILE), rec)?;
             let dest = self.dir(&rec.name);
             fs::rename(&tmp, &dest).map_err(io_err("rename", &dest))?;

@@ -50,6 +50,12 @@ impl Monitor {
             ),
             None => None,
         };
+        let seccomp_program = match &cfg.seccomp_program {
+            Some(path) => Some(std::sync::Arc::new(std::fs::read(path).map_err(|e| {
+                format!("reading the seccomp program {}: {e}", path.display())
+            })?)),
+            None => None,
+        };
         let console_path = state_dir.join("console.sock");
         let bind_console = || ConsoleSocket::bind(&console_path).map_err(|e| e.to_string());
         let mut io = ShimEnds::default();
@@ -68,6 +74,7 @@ impl Monitor {
                     bundle,
                     ends,
                     console.as_ref().map(|c| c.path()),
+                    seccomp_program,
                 )?;
                 let pid = container.pid();
                 if let Some(console) = console {
@@ -92,7 +99,12 @@ impl Monitor {
                 container_id,
                 process,
             } => {
-                let target = runtime::prepare_exec(&cfg.runtime_root, container_id, process)?;
+                let target = runtime::prepare_exec(
+                    &cfg.runtime_root,
+                    container_id,
+                    process,
+                    seccomp_program,
+                )?;
                 if cfg.tty {
                     (
                         Target::Exec(target),

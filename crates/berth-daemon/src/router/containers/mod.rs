@@ -3,6 +3,7 @@
 mod archive;
 mod filesystem;
 mod hijack;
+mod log_details;
 pub mod views;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -366,6 +367,7 @@ async fn logs(
         follow: p.bool("follow"),
     };
     let timestamps = p.bool("timestamps");
+    let details = p.bool("details");
     let c = s.engine.containers.get(&id)?;
     let tty = c.snapshot().tty();
     let entries = ctr::logs::logs(&s.engine, &id, opts)?;
@@ -384,6 +386,9 @@ async fn logs(
             if timestamps {
                 payload.extend_from_slice(ctr::rfc3339(e.time).as_bytes());
                 payload.push(b' ');
+            }
+            if details {
+                log_details::write_prefix(&mut payload, &e.attrs);
             }
             payload.extend_from_slice(&e.line);
             if tty {
