@@ -4,6 +4,8 @@
 set -euo pipefail
 
 packages=(libseccomp-dev pkg-config busybox-static skopeo umoci curl iproute2 nftables)
+# The cgroup v2 VM of crates/berth/tests/cgroup_v2.rs (scripts/cgroup-v2-vm.sh).
+packages+=(qemu-system-x86 linux-image-amd64)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -38,12 +38,16 @@ pub fn kill_shims(exec_root: &Path) {
     }
 }
 
-/// Every hierarchy's directory for `parent` (v2: one; v1: one per mounted controller).
+/// Every hierarchy's directory for `parent` that exists (v2: at most one; v1: one per
+/// mounted controller).
 pub fn cgroup_dirs(parent: &str) -> Vec<PathBuf> {
     let root = Path::new("/sys/fs/cgroup");
     let rel = parent.trim_start_matches('/');
     if root.join("cgroup.controllers").exists() {
-        return vec![root.join(rel)];
+        return Some(root.join(rel))
+            .filter(|d| d.exists())
+            .into_iter()
+            .collect();
     }
     let Ok(entries) = fs::read_dir(root) else {
         return vec![];
