@@ -5,6 +5,7 @@
 //! Tests drive the daemon with the real docker CLI ([`TestDaemon::docker`]), with `berth`
 //! ([`TestDaemon::berth`]), and with raw HTTP ([`TestDaemon::http`]) where the wire matters.
 
+pub mod check;
 mod http;
 mod images;
 

@@ -8,9 +8,10 @@
 //! there, so the v2 code paths run for real on every test run.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use berth_testkit::check::{inspect, ok, text, wait_until};
 use berth_testkit::{cleanup, TestDaemon};
 use serde_json::Value;
 
@@ -18,33 +19,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_berth");
 const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 /// Set in the VM's environment, so a VM that is not v2 after all fails instead of looping.
 const IN_VM: &str = "BERTH_CGROUP_V2_VM";
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok(out: Output) -> String {
-    assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn inspect(d: &TestDaemon, name: &str) -> Value {
-    let v: Value = serde_json::from_str(&ok(d.docker(&["inspect", name]))).unwrap();
-    v[0].clone()
-}
-
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// True when `/sys/fs/cgroup` is the unified hierarchy (no v1 controller mounted).
 fn host_is_cgroup_v2() -> bool {

@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+use berth_testkit::check::{ok, text};
 use berth_testkit::TestDaemon;
 
 const BIN: &str = env!("CARGO_BIN_EXE_berth");
@@ -13,20 +14,6 @@ fn daemon() -> TestDaemon {
     let d = TestDaemon::start(BIN);
     d.load_busybox();
     d
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok(out: Output) -> String {
-    assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// stderr with the program's name made neutral, so docker's and berth's compare.

@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+use berth_testkit::check::{inspect, ok, text};
 use berth_testkit::TestDaemon;
 use serde_json::Value;
 
@@ -12,20 +13,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_berth");
 
 fn daemon() -> TestDaemon {
     TestDaemon::start(BIN)
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok(out: Output) -> String {
-    assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// stderr with the program's name made neutral, so docker's and berth's compare.
@@ -65,11 +52,6 @@ fn with_stdin(d: &TestDaemon, program: &str, args: &[&str], input: &[u8]) -> Out
         .unwrap();
     child.stdin.take().unwrap().write_all(input).unwrap();
     child.wait_with_output().unwrap()
-}
-
-fn inspect(d: &TestDaemon, what: &str) -> Value {
-    let out = ok(d.docker(&["inspect", what]));
-    serde_json::from_str::<Value>(&out).unwrap()[0].clone()
 }
 
 /// Cells of a table row (docker pads columns with three spaces at least).

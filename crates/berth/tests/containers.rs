@@ -6,24 +6,11 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use berth_testkit::check::{ok, text, wait_until};
 use berth_testkit::{cleanup, TestDaemon};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_berth");
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok(out: Output) -> String {
-    assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8(out.stdout).unwrap()
-}
 
 fn daemon() -> TestDaemon {
     let d = TestDaemon::start(BIN);
@@ -49,14 +36,6 @@ fn inspect(d: &TestDaemon, name: &str) -> Value {
     let out = ok(d.docker(&["inspect", name]));
     let v: Value = serde_json::from_str(&out).unwrap();
     v[0].clone()
-}
-
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Nothing of the daemon's containers remains: no mount under its directories, no

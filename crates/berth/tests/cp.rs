@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use base64::Engine as _;
+use berth_testkit::check::text;
 use berth_testkit::TestDaemon;
 
 const BIN: &str = env!("CARGO_BIN_EXE_berth");
@@ -19,15 +20,6 @@ fn daemon() -> TestDaemon {
     let d = TestDaemon::start(BIN);
     d.load_busybox();
     d
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn ok(out: Output) -> Vec<u8> {

@@ -5,26 +5,12 @@
 //! the container, whether it exits, is removed, or dies while the daemon is down.
 
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use berth_testkit::check::{inspect, ok, text, wait_until};
 use berth_testkit::TestDaemon;
-use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_berth");
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok(out: Output) -> String {
-    assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8(out.stdout).unwrap()
-}
 
 fn fails(out: Output) -> String {
     assert!(!out.status.success(), "{}", text(&out));
@@ -37,21 +23,8 @@ fn daemon_with(args: &[&str]) -> TestDaemon {
     d
 }
 
-fn inspect(d: &TestDaemon, name: &str) -> Value {
-    let out = ok(d.docker(&["inspect", name]));
-    serde_json::from_str::<Value>(&out).unwrap()[0].clone()
-}
-
 fn id_of(d: &TestDaemon, name: &str) -> String {
     inspect(d, name)["Id"].as_str().unwrap().to_owned()
-}
-
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Where moby mounts a shareable container's /dev/shm on the host.

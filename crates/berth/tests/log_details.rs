@@ -5,34 +5,15 @@
 
 use std::process::Output;
 
+use berth_testkit::check::{inspect, ok, text};
 use berth_testkit::TestDaemon;
-use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_berth");
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok(out: Output) -> String {
-    assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8(out.stdout).unwrap()
-}
 
 fn daemon() -> TestDaemon {
     let d = TestDaemon::start(BIN);
     d.load_busybox();
     d
-}
-
-fn inspect(d: &TestDaemon, name: &str) -> Value {
-    let out = ok(d.docker(&["inspect", name]));
-    serde_json::from_str::<Value>(&out).unwrap()[0].clone()
 }
 
 /// `logs` through both CLIs, which must agree; returns (stdout, stderr).

@@ -3,26 +3,13 @@
 //! VOLUMEs filled from the image, `rm -v`, `volume rm` of a volume in use, inspect's
 //! `Mounts`, and mount targets that can never leave the container's root.
 
-use std::process::{Command, Output};
+use std::process::Command;
 
+use berth_testkit::check::{ok, text};
 use berth_testkit::TestDaemon;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_berth");
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok(out: Output) -> String {
-    assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8(out.stdout).unwrap()
-}
 
 fn daemon() -> TestDaemon {
     let d = TestDaemon::start(BIN);

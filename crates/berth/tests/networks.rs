@@ -5,29 +5,15 @@
 
 use std::collections::BTreeSet;
 use std::net::{TcpListener, UdpSocket};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use berth_testkit::check::{inspect, ok, text};
 use berth_testkit::{cleanup, TestDaemon};
-use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_berth");
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok(out: Output) -> String {
-    assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// The tests compare host-wide state (links, nftables tables), so they run one at a time.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -40,11 +26,6 @@ fn daemon_with(args: &[&str]) -> TestDaemon {
     let d = TestDaemon::start_with(BIN, args);
     d.load_busybox();
     d
-}
-
-fn inspect(d: &TestDaemon, what: &str) -> Value {
-    let out = ok(d.docker(&["inspect", what]));
-    serde_json::from_str::<Value>(&out).unwrap()[0].clone()
 }
 
 fn ip_on(d: &TestDaemon, container: &str, network: &str) -> String {

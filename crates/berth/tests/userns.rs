@@ -11,27 +11,14 @@ use std::fs;
 use std::io::Read;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
+use berth_testkit::check::{inspect, ok, text};
 use berth_testkit::TestDaemon;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_berth");
 const RANGE: u32 = 65536;
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok(out: Output) -> String {
-    assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// A system user with a subordinate UID and GID range of its own, for the test's life.
 struct RemapUser {
@@ -136,11 +123,6 @@ fn remapped_daemon(user: &RemapUser) -> TestDaemon {
     fs::set_permissions(d.dir(), fs::Permissions::from_mode(0o711)).unwrap();
     d.launch().unwrap_or_else(|e| panic!("{e}"));
     d
-}
-
-fn inspect(d: &TestDaemon, name: &str) -> Value {
-    let v: Value = serde_json::from_str(&ok(d.docker(&["inspect", name]))).unwrap();
-    v[0].clone()
 }
 
 /// The host PID of the process in `init`'s PID namespace running `args`, waiting for it

@@ -10,24 +10,11 @@ use std::path::PathBuf;
 use std::process::Output;
 use std::time::Duration;
 
+use berth_testkit::check::{ok, text};
 use berth_testkit::TestDaemon;
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_berth");
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok(out: Output) -> String {
-    assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8(out.stdout).unwrap()
-}
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

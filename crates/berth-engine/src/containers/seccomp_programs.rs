@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use berth_core::Digest;
-use oci_spec::runtime::{Capability, Spec};
+use oci_spec::runtime::{Capability, LinuxSeccomp, Spec};
 
 use super::{internal, lock};
 use crate::error::EngineError;
@@ -24,18 +24,14 @@ pub struct SeccompPrograms {
 }
 
 impl SeccompPrograms {
-    fn program_for(
-        &self,
-        profile_json: &[u8],
-        spec: &Spec,
-    ) -> Result<Option<Arc<Vec<u8>>>, EngineError> {
-        let key = Digest::of(profile_json);
+    /// The compiled program for `seccomp`, from the cache or compiled now; `None` when it
+    /// must be left to libcontainer.
+    fn program_for(&self, seccomp: &LinuxSeccomp) -> Result<Option<Arc<Vec<u8>>>, EngineError> {
+        let profile_json = serde_json::to_vec(seccomp).map_err(|e| internal(e.to_string()))?;
+        let key = Digest::of(&profile_json);
         if let Some(p) = lock(&self.programs).get(&key) {
             return Ok(Some(p.clone()));
         }
-        let Some(seccomp) = spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) else {
-            return Ok(None);
-        };
         let Some(program) =
             berth_runtime::seccomp_bpf::compile(seccomp).map_err(|e| internal(e.to_string()))?
         else {
@@ -50,11 +46,10 @@ impl SeccompPrograms {
     /// the process keep CAP_SYS_ADMIN (effective and permitted only) until the executor
     /// has installed it. Returns whether it did; `false` leaves `spec` as it was.
     pub fn take_out(&self, spec: &mut Spec, program_path: &Path) -> Result<bool, EngineError> {
-        let Some(seccomp) = spec.linux().as_ref().and_then(|l| l.seccomp().clone()) else {
+        let Some(seccomp) = spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) else {
             return Ok(false);
         };
-        let profile_json = serde_json::to_vec(&seccomp).map_err(|e| internal(e.to_string()))?;
-        let Some(program) = self.program_for(&profile_json, spec)? else {
+        let Some(program) = self.program_for(seccomp)? else {
             return Ok(false);
         };
         // Runtime state under the exec-root: no fsync needed.

@@ -571,25 +571,25 @@ pub async fn release(engine: &Arc<Engine>, c: &Container) {
 }
 
 /// Whether a running container shares `c`'s network namespace (`--network container:`).
+/// Runs at every exit, so records are read in place, not cloned.
 fn netns_has_joiners(engine: &Engine, c: &Container) -> bool {
     engine.containers.all().iter().any(|other| {
         if other.id == c.id {
             return false;
         }
-        let r = other.snapshot();
-        let Some(target) = r
-            .host_config
-            .network_mode
-            .as_deref()
-            .and_then(|m| m.strip_prefix("container:"))
-        else {
-            return false;
+        let target = {
+            let r = lock(&other.record);
+            match r.host_config.network_mode.as_deref() {
+                Some(m) if r.state.running() => m.strip_prefix("container:").map(str::to_owned),
+                _ => None,
+            }
         };
-        r.state.running()
-            && engine
+        target.is_some_and(|t| {
+            engine
                 .containers
-                .get(target)
+                .get(&t)
                 .is_ok_and(|donor| donor.id == c.id)
+        })
     })
 }
 
