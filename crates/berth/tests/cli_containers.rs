@@ -175,8 +175,18 @@ fn ps_shows_docker_columns() {
             "NAMES"
         ]
     );
-    let docker_table = ok(d.docker(&["ps", "-a"]));
-    // Same rows, same column positions (the ages may tick between the two calls).
+    // Same rows, same column positions. An age that ticks between the two calls ("Less
+    // than a second" → "1 second") widens a column in one table only, so the pair is
+    // taken again until both show the same ages.
+    let (table, docker_table) = (0..5)
+        .map(|_| (ok(d.berth(&["ps", "-a"])), ok(d.docker(&["ps", "-a"]))))
+        .find(|(ours, theirs)| {
+            ours.lines()
+                .zip(theirs.lines())
+                .all(|(o, t)| cells(o).get(3..5) == cells(t).get(3..5))
+        })
+        .expect("berth and docker ps never showed the same ages");
+    let lines: Vec<&str> = table.lines().collect();
     for (ours, theirs) in lines.iter().zip(docker_table.lines()) {
         assert_eq!(
             &cells(ours)[..3],
